@@ -1,0 +1,99 @@
+namespace BioModel.Core;
+
+/// <summary>
+/// One thing to run on a world. Every operation starts from the world as described (no pins beyond what
+/// its bio implies) and produces one <see cref="Outcome"/>.
+/// </summary>
+public abstract record Operation
+{
+    /// <summary>The kernel function the operation exercises, as written in scenario files.</summary>
+    public abstract string Kind { get; }
+}
+
+/// <summary>num_pages_contiguous(pages, nr_pages) on the struct pages of the given PFNs (include/linux/mm_inline.h).</summary>
+public sealed record NumPagesContiguousOp(EqArray<ulong> Pfns) : Operation
+{
+    public override string Kind => "num_pages_contiguous";
+}
+
+/// <summary>Which add function a call uses.</summary>
+public enum AddFn
+{
+    /// <summary>bio_add_page(bio, page, len, off): merge, or append if there is room.</summary>
+    BioAddPage,
+    /// <summary>__bio_add_page: append, never merge; the caller guarantees room.</summary>
+    RawBioAddPage,
+    /// <summary>bio_add_folio(bio, folio, len, off): bio_add_page on folio_page(folio, off / PAGE_SIZE).</summary>
+    BioAddFolio,
+}
+
+/// <summary>One add call. For <see cref="AddFn.BioAddFolio"/>, <see cref="Pfn"/> is the folio's head.</summary>
+public readonly record struct AddCall(AddFn Fn, ulong Pfn, ulong Len, ulong Off)
+{
+    public static string FnName(AddFn f) => f switch
+    {
+        AddFn.BioAddPage => "bio_add_page",
+        AddFn.RawBioAddPage => "__bio_add_page",
+        AddFn.BioAddFolio => "bio_add_folio",
+        _ => f.ToString(),
+    };
+
+    public override string ToString() => $"{FnName(Fn)}(0x{Pfn:x}, len 0x{Len:x}, off 0x{Off:x})";
+}
+
+/// <summary>A sequence of add calls on one bio (block/bio.c).</summary>
+public sealed record BioAddOp(Bio Bio, EqArray<AddCall> Calls) : Operation
+{
+    public override string Kind => "bio_add_page";
+}
+
+/// <summary>iov_iter_extract_pages(iter, &amp;pages, maxsize, maxpages, flags, &amp;offset0) (lib/iov_iter.c).</summary>
+public sealed record ExtractPagesOp(IterDesc Iter, ulong MaxSize, uint MaxPages, bool AllowP2p) : Operation
+{
+    public override string Kind => "iov_iter_extract_pages";
+}
+
+/// <summary>
+/// iov_iter_extract_bvecs(iter, bv, max_size, &amp;nr_vecs, max_vecs, mem_align_mask, flags): the bvec
+/// array holds <see cref="Entry"/> on entry (nr_vecs = its length) and has room for <see cref="MaxVecs"/>.
+/// </summary>
+public sealed record ExtractBvecsOp(IterDesc Iter, EqArray<BvecDesc> Entry, ushort MaxVecs, ulong MaxSize, uint MemAlignMask, bool AllowP2p) : Operation
+{
+    public override string Kind => "iov_iter_extract_bvecs";
+}
+
+/// <summary>
+/// bio_iov_iter_get_pages(bio, iter, mem_align_mask, len_align_mask) (block/bio.c). If the bio is
+/// BIO_PAGE_PINNED on entry, the pages its bvecs span hold one pin each.
+/// </summary>
+public sealed record GetPagesOp(Bio Bio, IterDesc Iter, uint MemAlignMask, uint LenAlignMask) : Operation
+{
+    public override string Kind => "bio_iov_iter_get_pages";
+}
+
+public enum IterStepKind
+{
+    Advance,
+    Revert,
+    Npages,
+    Alignment,
+}
+
+/// <summary>One call on an iterator: iov_iter_advance(n), iov_iter_revert(n), iov_iter_npages(maxpages = n) or iov_iter_alignment.</summary>
+public readonly record struct IterStep(IterStepKind Kind, ulong N)
+{
+    public static string StepName(IterStepKind k) => k switch
+    {
+        IterStepKind.Advance => "advance",
+        IterStepKind.Revert => "revert",
+        IterStepKind.Npages => "npages",
+        IterStepKind.Alignment => "alignment",
+        _ => k.ToString(),
+    };
+}
+
+/// <summary>A sequence of advance / revert / npages / alignment calls on one iterator.</summary>
+public sealed record IterOp(IterDesc Iter, EqArray<IterStep> Steps) : Operation
+{
+    public override string Kind => "iov_iter";
+}

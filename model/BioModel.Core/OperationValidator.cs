@@ -1,0 +1,72 @@
+namespace BioModel.Core;
+
+/// <summary>
+/// Rejects operations that cannot even be written down for a world (a page that has no struct page, an
+/// inconsistent bio or iterator, a value outside its C type). What a caller may write but must not do
+/// (nr_vecs &gt; max_vecs, an empty page array, …) is not rejected here: the models run it and report a
+/// contract violation.
+/// </summary>
+public static class OperationValidator
+{
+    public static IReadOnlyList<(string Path, string Reason)> Validate(World w, Operation op, string at)
+    {
+        var errors = new List<(string, string)>();
+        var f = w.Facts;
+        void Page(ulong pfn, string path)
+        {
+            if (!f.HasMemmap(pfn)) errors.Add((path, $"PFN 0x{pfn:x} has no struct page (not in a present section)"));
+        }
+        void Iter(IterDesc it, string path)
+        {
+            foreach (var (p, r) in it.Problems()) errors.Add(($"{path}.{p}", r));
+            for (int i = 0; i < it.Bvecs.Length; i++) Page(it.Bvecs[i].Pfn, $"{path}.bvecs[{i}].pfn");
+        }
+        void BioDesc(Bio b, string path)
+        {
+            foreach (var (p, r) in b.Problems()) errors.Add(($"{path}.{p}", r));
+            for (int i = 0; i < b.Vecs.Length; i++) Page(b.Vecs[i].Pfn, $"{path}.vecs[{i}].pfn");
+        }
+        switch (op)
+        {
+            case NumPagesContiguousOp n:
+                for (int i = 0; i < n.Pfns.Length; i++) Page(n.Pfns[i], $"{at}.pages[{i}]");
+                break;
+            case BioAddOp a:
+                BioDesc(a.Bio, $"{at}.bio");
+                for (int i = 0; i < a.Calls.Length; i++)
+                {
+                    var c = a.Calls[i];
+                    string cp = $"{at}.calls[{i}]";
+                    if (!Enum.IsDefined(c.Fn)) { errors.Add(($"{cp}.fn", "unknown add function")); continue; }
+                    Page(c.Pfn, $"{cp}.pfn");
+                    if (c.Fn != AddFn.BioAddFolio)
+                    {
+                        if (c.Len > uint.MaxValue) errors.Add(($"{cp}.len", $"len 0x{c.Len:x} does not fit the unsigned int parameter of {AddCall.FnName(c.Fn)}"));
+                        if (c.Off > uint.MaxValue) errors.Add(($"{cp}.off", $"off 0x{c.Off:x} does not fit the unsigned int parameter of {AddCall.FnName(c.Fn)}"));
+                    }
+                    else if (f.HasMemmap(c.Pfn) && f.FolioOf(c.Pfn).Head != c.Pfn)
+                        errors.Add(($"{cp}.pfn", $"bio_add_folio takes a folio: PFN 0x{c.Pfn:x} is not a folio head (its folio starts at 0x{f.FolioOf(c.Pfn).Head:x})"));
+                }
+                break;
+            case ExtractPagesOp e:
+                Iter(e.Iter, $"{at}.iter");
+                break;
+            case ExtractBvecsOp x:
+                Iter(x.Iter, $"{at}.iter");
+                for (int i = 0; i < x.Entry.Length; i++) Page(x.Entry[i].Pfn, $"{at}.bvecs[{i}].pfn");
+                if (x.Entry.Length > ushort.MaxValue) errors.Add(($"{at}.bvecs", "nr_vecs is an unsigned short"));
+                break;
+            case GetPagesOp g:
+                BioDesc(g.Bio, $"{at}.bio");
+                Iter(g.Iter, $"{at}.iter");
+                break;
+            case IterOp io:
+                Iter(io.Iter, $"{at}.iter");
+                break;
+            default:
+                errors.Add((at, $"unknown operation {op.GetType().Name}"));
+                break;
+        }
+        return errors;
+    }
+}

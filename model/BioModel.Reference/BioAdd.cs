@@ -1,0 +1,164 @@
+using BioModel.Core;
+
+namespace BioModel.Reference;
+
+/// <summary>
+/// Adding pages to a bio: bio_full, bvec_try_merge_page, bvec_try_merge_hw_page, biovec_phys_mergeable,
+/// __bio_add_page, bio_add_page, bio_add_folio. block/bio.c and block/blk.h at
+/// b539aeacf8cc5e9d8e5d94625d2d9c697a167add ("block: rename bi_bvec_done"), KERNEL-SPEC §1.
+/// Pages are struct-page addresses; bvecs are stored with their page as a PFN (a bv_page always names a
+/// real struct page; a computed pointer that does not is reported as a contract violation).
+/// </summary>
+public sealed class BioAdd(MemoryModelRules mm, Effects fx)
+{
+    private readonly MachineConfig _m = mm.World.Machine;
+
+    /// <summary>
+    /// bio_full(bio, len): the bvec array is used up, or adding len would overflow the u32 bi_size
+    /// (bi_size &gt; BIO_MAX_SIZE − len). bio_full(bio, 0) is only true through the vector count.
+    /// </summary>
+    public static bool BioFull(Bio bio, uint len)
+    {
+        if (bio.Vcnt >= bio.MaxVecs) return true;
+        if (bio.Size > BioLimits.BioMaxSize - len) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// xen_biovec_phys_mergeable (drivers/xen/biomerge.c, 2019+ form): with XEN_PAGE_SIZE == PAGE_SIZE the
+    /// bus frame of bv's page plus PFN_DOWN(bv_offset + bv_len) must be the bus frame of <paramref name="page"/>
+    /// (the page passed in, not page + off / PAGE_SIZE); otherwise never mergeable.
+    /// </summary>
+    public bool XenBiovecPhysMergeable(BvecDesc bv, ulong page)
+    {
+        if (!_m.XenPageSizeMatches) return false;
+        ulong bfn1 = mm.PfnToBfn(bv.Pfn);
+        ulong bfn2 = mm.PfnToBfn(mm.PageToPfn(page));
+        return bfn1 + (((ulong)bv.Offset + bv.Len) >> _m.PageShift) == bfn2;
+    }
+
+    /// <summary>
+    /// bvec_try_merge_page(bv, page, len, off): extend bv when the new bytes start exactly after bv's last
+    /// byte physically; a Xen guest adds the bus-frame test; a join that crosses a page boundary is refused
+    /// under KMSAN and needs the struct page holding the first new byte to be exactly the one after the
+    /// struct page holding bv's last byte (pointer arithmetic from bv_page). Returns the grown bvec or null.
+    /// </summary>
+    public BvecDesc? TryMergePage(BvecDesc bv, ulong page, uint len, uint off)
+    {
+        ulong bvPage = mm.PfnToPage(bv.Pfn);
+        uint bvEnd = unchecked(bv.Offset + bv.Len); // unsigned int arithmetic in the kernel
+        ulong vecEndAddr = unchecked(mm.PageToPhys(bvPage) + bvEnd - 1);
+        ulong pageAddr = mm.PageToPhys(page);
+        if (unchecked(vecEndAddr + 1) != unchecked(pageAddr + off)) return null;
+        if (_m.XenGuest && !XenBiovecPhysMergeable(bv, page)) return null;
+        if ((vecEndAddr & _m.PageMask) != (unchecked(pageAddr + off) & _m.PageMask))
+        {
+            if (_m.Kmsan) return null;
+            if (mm.PageAdd(bvPage, bvEnd / (long)_m.PageSize) != mm.PageAdd(page, off / (long)_m.PageSize)) return null;
+        }
+        return bv with { Len = unchecked(bv.Len + len) };
+    }
+
+    /// <summary>
+    /// bvec_try_merge_hw_page (integrity metadata only): the bvec start and the new data's last byte must lie
+    /// in one segment-boundary window, and len must fit max_segment_size − bv_len; then bvec_try_merge_page.
+    /// </summary>
+    public BvecDesc? TryMergeHwPage(QueueLimits q, BvecDesc bv, ulong page, uint len, uint off)
+    {
+        ulong mask = q.SegBoundaryMask;
+        ulong bvPhys = mm.PageToPhys(mm.PfnToPage(bv.Pfn)) + bv.Offset;
+        ulong last = unchecked(mm.PageToPhys(page) + off + len - 1);
+        if ((bvPhys | mask) != (last | mask)) return null;
+        if (len > unchecked(q.MaxSegmentSize - bv.Len)) return null; // unsigned: wraps when bv_len > max, as in C
+        return TryMergePage(bv, page, len, off);
+    }
+
+    /// <summary>
+    /// biovec_phys_mergeable(q, v1, v2) (block/blk.h, with the pgmap test of 13920e4b7b78): may two existing
+    /// bvecs form one hardware segment? KMSAN never; physically adjacent; same pgmap; the Xen test; one
+    /// segment-boundary window. No struct-page contiguity test and no length limit.
+    /// </summary>
+    public bool BiovecPhysMergeable(QueueLimits q, BvecDesc v1, BvecDesc v2)
+    {
+        if (_m.Kmsan) return false;
+        ulong p1 = mm.PfnToPage(v1.Pfn), p2 = mm.PfnToPage(v2.Pfn);
+        ulong a1 = mm.PageToPhys(p1) + v1.Offset, a2 = mm.PageToPhys(p2) + v2.Offset;
+        if (a1 + v1.Len != a2) return false;
+        if (!mm.ZoneDevicePagesHaveSamePgmap(p1, p2)) return false;
+        if (_m.XenGuest && !XenBiovecPhysMergeable(v1, p2)) return false;
+        if ((a1 | q.SegBoundaryMask) != (unchecked(a2 + v2.Len - 1) | q.SegBoundaryMask)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// __bio_add_page: append a bvec, never merge. A cloned bio warns and goes on; a full bio warns and, in
+    /// C, writes past the array or wraps bi_size: modelled as a fatal contract violation. A P2PDMA page
+    /// sets REQ_NOMERGE. The bvec is stored verbatim (off may be ≥ PAGE_SIZE, len may be 0).
+    /// </summary>
+    public Bio RawAddPage(Bio bio, ulong page, uint len, uint off)
+    {
+        if (bio.Has(BioFlags.Cloned)) fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
+        if (BioFull(bio, len))
+        {
+            fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_full(bio, len))");
+            throw fx.Fatal(bio.Vcnt >= bio.MaxVecs
+                ? $"__bio_add_page on a full bio: bi_io_vec[{bio.Vcnt}] is written past bi_max_vecs {bio.MaxVecs}"
+                : $"__bio_add_page of 0x{len:x} bytes wraps bi_size 0x{bio.Size:x} past BIO_MAX_SIZE");
+        }
+        var opf = mm.IsPciP2pdmaPage(page) ? bio.Opf | BioOpf.NoMerge : bio.Opf;
+        var bv = new BvecDesc(mm.PageToPfn(page), len, off);
+        return bio with
+        {
+            Vecs = bio.Vecs.Take(bio.Vcnt).Add(bv),
+            Vcnt = (ushort)(bio.Vcnt + 1),
+            Size = bio.Size + len,
+            Opf = opf,
+        };
+    }
+
+    /// <summary>
+    /// bio_add_page, newest order of checks (KERNEL-SPEC §1.6): cloned → 0 with a warning; len 0 → 0 with a
+    /// warning (643893647cac); bi_size would pass BIO_MAX_SIZE → 0; with a last bvec: P2PDMA-incompatible
+    /// pages → 0 (reject even with room), same pgmap and a successful merge → merged; then a full array → 0;
+    /// else a new bvec. Merge before capacity: a full bio still accepts a merge.
+    /// </summary>
+    public (Bio Bio, uint Added) AddPage(Bio bio, ulong page, uint len, uint off)
+    {
+        if (bio.Has(BioFlags.Cloned))
+        {
+            fx.Warn("bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
+            return (bio, 0);
+        }
+        if (len == 0)
+        {
+            fx.Warn("bio_add_page: WARN_ON_ONCE(len == 0)");
+            return (bio, 0);
+        }
+        if (bio.Size > BioLimits.BioMaxSize - len) return (bio, 0);
+        if (bio.Vcnt > 0)
+        {
+            var last = bio.Vecs[bio.Vcnt - 1];
+            ulong lastPage = mm.PfnToPage(last.Pfn);
+            if (!mm.ZoneDevicePagesCompatible(lastPage, page)) return (bio, 0);
+            if (mm.ZoneDevicePagesHaveSamePgmap(lastPage, page) && TryMergePage(last, page, len, off) is { } merged)
+                return (bio with { Vecs = bio.Vecs.SetItem(bio.Vcnt - 1, merged), Size = bio.Size + len }, len);
+        }
+        if (bio.Vcnt >= bio.MaxVecs) return (bio, 0);
+        return (RawAddPage(bio, page, len, off), len);
+    }
+
+    /// <summary>
+    /// bio_add_folio(bio, folio, len, off): false when len &gt; BIO_MAX_SIZE; otherwise bio_add_page on
+    /// folio_page(folio, off / PAGE_SIZE) at off % PAGE_SIZE, true when it added anything. No check that
+    /// off or off + len lie inside the folio (26064d3e2b4d).
+    /// </summary>
+    public (Bio Bio, bool Added) AddFolio(Bio bio, ulong folio, ulong len, ulong off)
+    {
+        if (len > BioLimits.BioMaxSize) return (bio, false);
+        ulong page = mm.FolioPage(folio, off >> _m.PageShift);
+        if (!mm.IsStructPage(page))
+            throw fx.Fatal($"bio_add_folio: folio_page(folio 0x{mm.PageToPfn(folio):x}, {off >> _m.PageShift}) at {LayoutRenderer.MemmapRel(page)} is not a struct page");
+        var (b, added) = AddPage(bio, page, (uint)len, (uint)(off & ~_m.PageMask));
+        return (b, added > 0);
+    }
+}

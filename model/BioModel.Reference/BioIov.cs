@@ -1,0 +1,161 @@
+using BioModel.Core;
+
+namespace BioModel.Reference;
+
+/// <summary>The result of bio_iov_iter_get_pages: 0 or −errno, the bio and the iterator after.</summary>
+public sealed record GetPagesResult(long Ret, Bio Bio, IterDesc Iter);
+
+/// <summary>
+/// The direct-I/O path: bio_iov_iter_get_pages, bio_iov_bvec_set, the BVEC alignment check,
+/// bio_iov_iter_align_down and __bio_release_pages. block/bio.c at
+/// b539aeacf8cc5e9d8e5d94625d2d9c697a167add (KERNEL-SPEC §1.10, §3.8), including the newest
+/// align-down that unpins only the first page of a dropped bvec (VARIANTS.md aligndown/first-page).
+/// </summary>
+public sealed class BioIov(MemoryModelRules mm, Effects fx)
+{
+    private readonly MachineConfig _m = mm.World.Machine;
+    private readonly Extract _ex = new(mm, fx);
+
+    /// <summary>
+    /// __bio_release_pages(bio, mark_dirty): walks the bio per folio piece and unpins, in each piece, the
+    /// pages it touches ((offset + length − 1)/PAGE_SIZE − offset/PAGE_SIZE + 1). Per page this is every
+    /// page a bvec spans, reached by struct-page increments from bv_page.
+    /// </summary>
+    public void ReleasePages(Bio bio)
+    {
+        foreach (var bv in bio.InUse)
+            foreach (ulong pfn in BvecPages(bv)) fx.Unpin(pfn);
+    }
+
+    /// <summary>The PFNs of the pages a bvec spans, reached as bvec_advance does: bv_page + offset/PAGE_SIZE, then +1 per page.</summary>
+    public IEnumerable<ulong> BvecPages(BvecDesc bv)
+    {
+        if (bv.Len == 0) yield break;
+        ulong ps = _m.PageSize;
+        ulong first = bv.Offset / ps, last = ((ulong)bv.Offset + bv.Len - 1) / ps;
+        ulong page = mm.PageAdd(mm.PfnToPage(bv.Pfn), (long)first);
+        for (ulong k = first; k <= last; k++, page = mm.PageAdd(page, 1))
+        {
+            if (!mm.IsStructPage(page))
+                throw fx.Fatal($"bvec {bv}: page {k} at {LayoutRenderer.MemmapRel(page)} is not a struct page (the bvec is not pointer-contiguous)");
+            yield return mm.PageToPfn(page);
+        }
+    }
+
+    /// <summary>
+    /// bio_iov_bvec_set: the bio borrows the iterator's bvec array from its current entry (bi_idx 0,
+    /// bi_offset = iov_offset, bi_size = count) and becomes BIO_CLONED; bi_vcnt is not set. Warns if the bio
+    /// had its own vectors.
+    /// </summary>
+    public Bio BvecSet(Bio bio, IterDesc it)
+    {
+        if (bio.MaxVecs != 0) fx.Warn("bio_iov_bvec_set: WARN_ON_ONCE(bio->bi_max_vecs)");
+        return bio with
+        {
+            Vecs = it.Bvecs.Skip(it.Index),
+            Idx = 0,
+            Done = (uint)it.IovOffset,
+            Size = (uint)it.Count,
+            Flags = bio.Flags | BioFlags.Cloned,
+        };
+    }
+
+    /// <summary>
+    /// bio_iov_bvec_aligned: with CONFIG_DEBUG_KERNEL every multi-page segment reached by the bio's
+    /// iterator must have (offset | len) aligned; otherwise only the first segment's offset is checked
+    /// (an io_uring registered buffer is the only unchecked user offset, and only in its first segment).
+    /// </summary>
+    public bool BvecAligned(Bio bio, uint mask)
+    {
+        var vecs = bio.Vecs;
+        if (!_m.DebugKernel)
+            return vecs.Length == 0 || ((vecs[bio.Idx].Offset + (ulong)bio.Done) & mask) == 0;
+        // for_each_mp_bvec: multi-page views while bi_size > 0, advancing by the produced length.
+        ulong size = bio.Size, done = bio.Done;
+        int idx = bio.Idx;
+        while (size > 0)
+        {
+            if (idx >= vecs.Length) throw fx.Fatal("bio_iov_bvec_aligned walks past the end of the bvec array");
+            var bv = vecs[idx];
+            ulong len = Math.Min(size, bv.Len - done);
+            ulong off = bv.Offset + done;
+            if (((off | len) & mask) != 0) return false;
+            size -= len;
+            done += len;
+            if (done == bv.Len) { idx++; done = 0; }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// bio_iov_iter_align_down(bio, it, &amp;bi_io_vec[bi_vcnt − 1], mask): trims bi_size to a multiple of
+    /// mask + 1, reverting the iterator by the excess; drops whole bvecs from the end while the excess
+    /// covers them, unpinning ONLY the first page (bv_page) of each dropped bvec when the bio is PINNED —
+    /// pages cut off a partly trimmed bvec keep their pins (the leak of KERNEL-SPEC §3.8); -EFAULT when no
+    /// bvec is left.
+    /// </summary>
+    public GetPagesResult AlignDown(Bio bio, IterDesc it, uint mask)
+    {
+        ulong nbytes = bio.Size & mask;
+        if (nbytes == 0) return new GetPagesResult(0, bio, it);
+        it = IovIter.Revert(it, nbytes, _m, fx);
+        bio = bio with { Size = bio.Size - (uint)nbytes };
+        var vecs = bio.Vecs.Take(bio.Vcnt);
+        int j = bio.Vcnt - 1;
+        while (nbytes >= vecs[j].Len)
+        {
+            if (bio.Has(BioFlags.PagePinned)) fx.Unpin(vecs[j].Pfn);
+            bio = bio with { Vcnt = (ushort)(bio.Vcnt - 1), Vecs = vecs.Take(j) };
+            if (bio.Vcnt == 0) return new GetPagesResult(-Errno.EFAULT, bio, it);
+            nbytes -= vecs[j].Len;
+            j--;
+        }
+        vecs = vecs.Take(j + 1).SetItem(j, vecs[j] with { Len = vecs[j].Len - (uint)nbytes });
+        return new GetPagesResult(0, bio with { Vecs = vecs }, it);
+    }
+
+    /// <summary>
+    /// bio_iov_iter_get_pages(bio, it, mem_align_mask, len_align_mask), newest (KERNEL-SPEC §3.8): a cloned
+    /// bio → -EIO with a warning; a BVEC iterator is borrowed as-is (alignment checked, then advanced by
+    /// bi_size); otherwise PINNED for user-backed iterators, P2PDMA allowed when the queue takes it, and
+    /// iov_iter_extract_bvecs is called until the iterator is empty or the bvec array is full. -EINVAL
+    /// releases everything (bi_size and the iterator are left as they are); any other failure keeps what
+    /// was added, or returns the error if nothing was. REQ_NOMERGE when the first page is P2PDMA; then
+    /// align-down.
+    /// </summary>
+    public GetPagesResult GetPages(Bio bio, IterDesc it, uint memAlignMask, uint lenAlignMask)
+    {
+        if (bio.Has(BioFlags.Cloned))
+        {
+            fx.Warn("bio_iov_iter_get_pages: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
+            return new GetPagesResult(-Errno.EIO, bio, it);
+        }
+        if (it.Type == IterType.Bvec)
+        {
+            bio = BvecSet(bio, it);
+            if (!BvecAligned(bio, memAlignMask)) return new GetPagesResult(-Errno.EINVAL, bio, it);
+            return new GetPagesResult(0, bio, IovIter.Advance(it, bio.Size));
+        }
+        if (it.UserBacked) bio = bio with { Flags = bio.Flags | BioFlags.PagePinned };
+        int flags = bio.Queue.HasBdev && bio.Queue.PciP2pdma ? Extract.IterAllowP2pdma : 0;
+        do
+        {
+            var r = _ex.ExtractBvecs(it, bio.Vecs.Take(bio.Vcnt), BioLimits.BioMaxSize - bio.Size, bio.MaxVecs, memAlignMask, flags);
+            it = r.Iter;
+            bio = bio with { Vecs = r.Bvecs, Vcnt = (ushort)r.Bvecs.Length };
+            if (r.Ret <= 0)
+            {
+                if (r.Ret == -Errno.EINVAL)
+                {
+                    if (bio.Has(BioFlags.PagePinned)) ReleasePages(bio);
+                    bio = bio with { Flags = bio.Flags & ~BioFlags.PagePinned, Vcnt = 0, Vecs = [] };
+                }
+                if (bio.Vcnt == 0) return new GetPagesResult(r.Ret, bio, it);
+                break;
+            }
+            bio = bio with { Size = bio.Size + (uint)r.Ret };
+        } while (it.Count > 0 && !BioAdd.BioFull(bio, 0));
+        if (mm.IsPciP2pdmaPage(mm.PfnToPage(bio.Vecs[0].Pfn))) bio = bio with { Opf = bio.Opf | BioOpf.NoMerge };
+        return AlignDown(bio, it, lenAlignMask);
+    }
+}

@@ -1,0 +1,320 @@
+using BioModel.Core;
+
+namespace BioModel.Reference;
+
+/// <summary>The result of iov_iter_extract_pages: bytes (or 0 / −errno), the page list, offset0 and the iterator after.</summary>
+public sealed record ExtractResult(long Ret, IReadOnlyList<ulong> Pages, ulong? Offset0, IterDesc Iter);
+
+/// <summary>
+/// iov_iter_extract_pages and its per-type extractors, get_contig_folio_len and iov_iter_extract_bvecs.
+/// lib/iov_iter.c at b0d8d56b7c93ed767eb4f2be9988e7b9dc023566 (KERNEL-SPEC §3.2–§3.6); GUP behaviour from
+/// mm/gup.c (checked against the ≈6.15 text 00c010e1: the first failing page gives its error, a later one
+/// a short count). Pages are struct-page addresses.
+/// </summary>
+public sealed class Extract(MemoryModelRules mm, Effects fx)
+{
+    private readonly MachineConfig _m = mm.World.Machine;
+    private readonly World _w = mm.World;
+
+    /// <summary>ITER_ALLOW_P2PDMA.</summary>
+    public const int IterAllowP2pdma = 0x01;
+
+    /// <summary>x86-64 TASK_SIZE_MAX: GUP refuses a range that ends above it (-EFAULT) before pinning anything.</summary>
+    public const ulong TaskSizeMax = 0x7fff_ffff_f000;
+
+    /// <summary>
+    /// want_pages_array(size, start, maxpages): min(⌈(size + start) / PAGE_SIZE⌉, maxpages), with a
+    /// warning when that is 0 ("caller should have prevented that"). The callers here always pass an array,
+    /// so there is no allocation to fail.
+    /// </summary>
+    public uint WantPagesArray(ulong size, ulong start, uint maxPages)
+    {
+        ulong count = IovIter.DivRoundUp(size + start, _m.PageSize);
+        if (count > maxPages) count = maxPages;
+        if (count == 0) fx.Warn("want_pages_array: WARN_ON(!count)");
+        return (uint)count;
+    }
+
+    /// <summary>
+    /// pin_user_pages_fast(addr, n, gup_flags): pins page after page of the user mapping and stops at the
+    /// first page it cannot pin: unmapped or VM_IO/PFNMAP (-EFAULT), read-only with FOLL_WRITE (-EFAULT), a
+    /// PCI P2PDMA page without FOLL_PCI_P2PDMA (-EREMOTEIO). The first page's error is returned; after
+    /// progress the count pinned so far. A range ending above TASK_SIZE_MAX is refused up front.
+    /// </summary>
+    public long PinUserPagesFast(ulong addr, uint n, bool write, bool p2pdma, List<ulong> pages)
+    {
+        ulong ps = _m.PageSize;
+        if (addr + (ulong)n * ps < addr || addr + (ulong)n * ps > TaskSizeMax) return -Errno.EFAULT;
+        for (uint i = 0; i < n; i++)
+        {
+            var vp = _w.User.At(addr + i * ps, _m.PageShift);
+            long err = 0;
+            if (vp.Kind is MappingKind.Unmapped or MappingKind.NoPin) err = -Errno.EFAULT;
+            else if (vp.Kind == MappingKind.ReadOnly && write) err = -Errno.EFAULT;
+            else
+            {
+                ulong page = mm.PfnToPage(vp.Pfn);
+                if (!p2pdma && mm.IsPciP2pdmaPage(page)) err = -Errno.EREMOTEIO;
+                else
+                {
+                    pages.Add(page);
+                    fx.Pin(vp.Pfn);
+                    continue;
+                }
+            }
+            return i > 0 ? i : err;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// iov_iter_extract_pages(it, pages, maxsize, maxpages, flags, &amp;offset0): maxsize is clipped to count
+    /// and MAX_RW_COUNT; 0 returns 0 without writing offset0; otherwise dispatch on the iterator type.
+    /// </summary>
+    public ExtractResult ExtractPages(IterDesc it, ulong maxSize, uint maxPages, int flags)
+    {
+        maxSize = Math.Min(Math.Min(maxSize, it.Count), _m.MaxRwCount);
+        if (maxSize == 0) return new ExtractResult(0, [], null, it);
+        return it.Type switch
+        {
+            IterType.Ubuf or IterType.Iovec => ExtractUserPages(it, maxSize, maxPages, flags),
+            IterType.Kvec => ExtractKvecPages(it, maxSize, maxPages),
+            _ => ExtractBvecPages(it, maxSize, maxPages),
+        };
+    }
+
+    /// <summary>
+    /// iov_iter_extract_user_pages: GUP flags from the direction (FOLL_WRITE for a destination), P2PDMA
+    /// permission and nofault; the first byte's address (UBUF: ubuf + iov_offset; IOVEC: the first segment
+    /// with bytes left, maxsize clipped to it — one iovec per call); offset0 = addr % PAGE_SIZE; pin
+    /// want_pages_array pages; size = min(maxsize, pinned·PAGE_SIZE − offset0); advance by size.
+    /// </summary>
+    private ExtractResult ExtractUserPages(IterDesc it, ulong maxSize, uint maxPages, int flags)
+    {
+        bool write = !it.Source;
+        bool p2p = (flags & IterAllowP2pdma) != 0;
+        ulong addr;
+        if (it.Type == IterType.Ubuf) addr = it.Ubuf + it.IovOffset;
+        else
+        {
+            ulong skip = it.IovOffset;
+            int idx = it.Index;
+            while (true)
+            {
+                if (idx >= it.SegmentCount)
+                    throw fx.Fatal("first_iovec_segment: BUG() — count > 0 but no iovec has bytes left");
+                ulong len = it.Iov[idx].Len - skip;
+                if (len > 0)
+                {
+                    if (maxSize > len) maxSize = len;
+                    addr = it.Iov[idx].Base + skip;
+                    break;
+                }
+                skip = 0;
+                idx++;
+            }
+        }
+        ulong offset = addr & ~_m.PageMask;
+        uint n = WantPagesArray(maxSize, offset, maxPages);
+        if (n == 0) return new ExtractResult(-Errno.ENOMEM, [], offset, it);
+        var pages = new List<ulong>();
+        long res = PinUserPagesFast(addr & _m.PageMask, n, write, p2p, pages);
+        if (res <= 0) return new ExtractResult(res, [], offset, it);
+        ulong size = Math.Min(maxSize, (ulong)res * _m.PageSize - offset);
+        return new ExtractResult((long)size, pages, offset, IovIter.Advance(it, size));
+    }
+
+    /// <summary>
+    /// The page behind a kernel virtual address: vmalloc_to_page inside the vmalloc mapping, virt_to_page in
+    /// the direct map. Anything else (or an unmapped vmalloc page, which gives NULL) is a contract violation.
+    /// </summary>
+    public ulong KernelAddressToPage(ulong kaddr)
+    {
+        ulong ps = _m.PageSize;
+        var k = _w.Kernel;
+        if (kaddr >= k.Base && kaddr < k.End(ps))
+        {
+            var vp = k.At(kaddr, _m.PageShift);
+            if (!vp.HasPfn) throw fx.Fatal($"KVEC address 0x{kaddr:x}: vmalloc_to_page returns NULL (nothing mapped there)");
+            return mm.PfnToPage(vp.Pfn);
+        }
+        if (kaddr >= AddressSpace.PageOffset && kaddr - AddressSpace.PageOffset < (1UL << Math.Min(_m.MaxPhysmemBits, 63)))
+        {
+            ulong pfn = (kaddr - AddressSpace.PageOffset) >> _m.PageShift;
+            if (!mm.World.Facts.HasMemmap(pfn)) throw fx.Fatal($"KVEC address 0x{kaddr:x}: virt_to_page of PFN 0x{pfn:x}, which has no struct page");
+            return mm.PfnToPage(pfn);
+        }
+        throw fx.Fatal($"KVEC address 0x{kaddr:x} is neither in the direct map nor in the vmalloc mapping");
+    }
+
+    /// <summary>
+    /// iov_iter_extract_kvec_pages: skips segments with nothing left (changing the iterator even if it then
+    /// returns 0 or -ENOMEM); one segment per call; fills exactly n entries page by page from the
+    /// page-aligned address; size = min(size, n·PAGE_SIZE − offset0); advance. No pins.
+    /// </summary>
+    private ExtractResult ExtractKvecPages(IterDesc it, ulong maxSize, uint maxPages)
+    {
+        ulong skip = it.IovOffset, size;
+        while (true)
+        {
+            if (it.NrSegs == 0) return new ExtractResult(0, [], null, it);
+            size = Math.Min(maxSize, it.Iov[it.Index].Len - skip);
+            if (size > 0) break;
+            it = it with { IovOffset = 0, Index = it.Index + 1 };
+            skip = 0;
+        }
+        ulong kaddr = it.Iov[it.Index].Base + skip;
+        ulong offset = kaddr & ~_m.PageMask;
+        uint n = WantPagesArray(size, offset, maxPages);
+        if (n == 0) return new ExtractResult(-Errno.ENOMEM, [], offset, it);
+        var pages = new List<ulong>();
+        kaddr -= offset;
+        for (uint k = 0; k < n; k++) pages.Add(KernelAddressToPage(kaddr + k * _m.PageSize));
+        size = Math.Min(size, (ulong)n * _m.PageSize - offset);
+        return new ExtractResult((long)size, pages, offset, IovIter.Advance(it, size));
+    }
+
+    /// <summary>
+    /// iov_iter_extract_bvec_pages: 0 when no bvec is left; steps once over a fully consumed current bvec;
+    /// page cap n = want_pages_array(maxsize, iov_offset) (the raw iov_offset, not the in-page offset);
+    /// -ENOMEM when n is 0. Then walks single-page pieces: a piece after the first must start at offset 0;
+    /// the first gives offset0; each piece's page is listed and its bytes counted; stop after n pages or
+    /// when a piece does not end at the page end (it would leave a hole). Advance by size. No pins.
+    /// </summary>
+    private ExtractResult ExtractBvecPages(IterDesc it, ulong maxSize, uint maxPages)
+    {
+        ulong ps = _m.PageSize;
+        if (it.NrSegs == 0) return new ExtractResult(0, [], null, it);
+        ulong skip = it.IovOffset;
+        if (it.IovOffset == it.Bvecs[it.Index].Len)
+        {
+            it = it with { IovOffset = 0, Index = it.Index + 1 };
+            skip = 0;
+        }
+        uint n = WantPagesArray(maxSize, skip, maxPages);
+        if (n == 0) return new ExtractResult(-Errno.ENOMEM, [], null, it);
+        var pages = new List<ulong>();
+        ulong? offset0 = null;
+        ulong size = 0;
+        // bvec_iter over it.Bvecs[it.Index..] with bi_size = maxsize, bi_offset = skip.
+        int bi = 0;
+        ulong biSize = maxSize, done = skip;
+        while (biSize > 0 && bi < it.NrSegs)
+        {
+            var bv = it.Bvecs[it.Index + bi];
+            // single-page view of the multi-page view at (bi, done)
+            ulong mpLen = Math.Min(biSize, bv.Len - done);
+            ulong mpOff = bv.Offset + done;
+            ulong page = mm.PageAdd(mm.PfnToPage(bv.Pfn), (long)(mpOff / ps));
+            ulong off = mpOff % ps;
+            ulong len = Math.Min(mpLen, ps - off);
+            if (pages.Count > 0)
+            {
+                if (off != 0) break;
+            }
+            else offset0 = off;
+            if (!mm.IsStructPage(page))
+                throw fx.Fatal($"BVEC iterator bvec {it.Index + bi}: bv_page + 0x{mpOff / ps:x} at {LayoutRenderer.MemmapRel(page)} is not a struct page");
+            pages.Add(page);
+            size += len;
+            if (pages.Count >= n) break;
+            if (off + len != ps) break;
+            // bvec_iter_advance_single(len)
+            done += len;
+            biSize -= len;
+            if (done == bv.Len) { bi++; done = 0; }
+        }
+        return new ExtractResult((long)size, pages, offset0, IovIter.Advance(it, size));
+    }
+
+    /// <summary>
+    /// get_contig_folio_len(pages, &amp;nr, left, offset): bytes of one run inside a single folio, starting at
+    /// byte <paramref name="offset"/> of pages[0]; never past the folio's end; stops at the first page of
+    /// another folio (a COW'd page in a large folio) or whose struct page is not the previous one + 1.
+    /// Two different folios are never combined. Returns (length, pages consumed ≥ 1).
+    /// </summary>
+    public (ulong Len, int Nr) GetContigFolioLen(IReadOnlyList<ulong> pages, int start, ulong left, ulong offset)
+    {
+        ulong ps = _m.PageSize;
+        ulong folio = mm.PageFolio(pages[start]);
+        ulong contig = Math.Min(ps - offset, left);
+        ulong folioOffset = ps * (ulong)mm.FolioPageIdx(folio, pages[start]) + offset;
+        ulong len = Math.Min(mm.FolioSize(folio) - folioOffset, left);
+        left -= contig;
+        ulong maxPages = IovIter.DivRoundUp(offset + len, ps);
+        int i;
+        for (i = 1; (ulong)i < maxPages; i++)
+        {
+            ulong next = Math.Min(ps, left);
+            if (start + i >= pages.Count)
+                throw fx.Fatal($"get_contig_folio_len reads pages[{start + i}] past the {pages.Count} extracted pages");
+            if (mm.PageFolio(pages[start + i]) != folio || pages[start + i] != mm.PageAdd(pages[start + i - 1], 1))
+                break;
+            contig += next;
+            left -= next;
+        }
+        return ((uint)contig, i);
+    }
+
+    /// <summary>The result of iov_iter_extract_bvecs: bytes or −errno, the whole bvec array up to nr_vecs, the iterator after.</summary>
+    public sealed record BvecsResult(long Ret, EqArray<BvecDesc> Bvecs, IterDesc Iter);
+
+    /// <summary>
+    /// iov_iter_extract_bvecs(it, bv, max_size, &amp;nr_vecs, max_vecs, mem_align_mask, flags), KERNEL-SPEC §3.5:
+    /// alignment probe (-EINVAL); extract pages into the page array parked in the tail of bv (0 → -EFAULT);
+    /// then per run: stop where the pgmap differs from the previous bvec (including one present on entry),
+    /// else one bvec per get_contig_folio_len run; revert what was not turned into bvecs and unpin the pages
+    /// not used. Returns bytes added; 0 only when nr_vecs &gt; 0 on entry and the very first page breaks.
+    /// nr_vecs &gt; max_vecs on entry wraps the u16 entry count: a contract violation.
+    /// </summary>
+    public BvecsResult ExtractBvecs(IterDesc it, EqArray<BvecDesc> bv, ulong maxSize, ushort maxVecs, uint memAlignMask, int flags)
+    {
+        int nrVecs = bv.Length;
+        if (nrVecs > maxVecs)
+            throw fx.Fatal($"iov_iter_extract_bvecs: nr_vecs {nrVecs} > max_vecs {maxVecs} on entry; entries_left wraps to {(ushort)(maxVecs - nrVecs)} and the page array lands beyond bv[max_vecs]");
+        if (nrVecs == maxVecs)
+            fx.Breach($"iov_iter_extract_bvecs: no room on entry (nr_vecs == max_vecs == {maxVecs})");
+        uint entriesLeft = (uint)(maxVecs - nrVecs);
+
+        // 1. Alignment probe (b0d8d56b): the current segment for UBUF/IOVEC/KVEC, every segment otherwise.
+        if (memAlignMask != 0)
+        {
+            if (it.Type is IterType.Ubuf or IterType.Iovec or IterType.Kvec)
+            {
+                var cur = IovIter.CurrentSegment(it)
+                    ?? throw fx.Fatal("iov_iter_extract_bvecs: alignment probe reads the iovec past the end of the array");
+                if (((cur.Addr | cur.Len) & memAlignMask) != 0) return new BvecsResult(-Errno.EINVAL, bv, it);
+            }
+            else if ((IovIter.Alignment(it) & memAlignMask) != 0) return new BvecsResult(-Errno.EINVAL, bv, it);
+        }
+
+        // 2–3. Extract into the tail-parked page array (at most entries_left pages).
+        var ex = ExtractPages(it, maxSize, entriesLeft, flags);
+        if (ex.Ret <= 0) return new BvecsResult(ex.Ret == 0 ? -Errno.EFAULT : ex.Ret, bv, ex.Iter);
+        it = ex.Iter;
+        ulong size = (ulong)ex.Ret, offset = ex.Offset0!.Value;
+        var pages = ex.Pages;
+        int nrPages = (int)IovIter.DivRoundUp(offset + size, _m.PageSize);
+
+        // 4. One bvec per run inside a folio; stop at a pgmap change.
+        var vecs = bv;
+        int i = 0;
+        ulong left = size;
+        while (left > 0)
+        {
+            if (vecs.Length > 0 && !mm.ZoneDevicePagesHaveSamePgmap(mm.PfnToPage(vecs[^1].Pfn), pages[i]))
+                break;
+            var (len, nr) = GetContigFolioLen(pages, i, left, offset);
+            vecs = vecs.Add(new BvecDesc(mm.PageToPfn(pages[i]), (uint)len, (uint)offset));
+            i += nr;
+            left -= len;
+            offset = 0;
+        }
+
+        // 5. Give back what was not turned into bvecs.
+        it = IovIter.Revert(it, left, _m, fx);
+        if (it.UserBacked)
+            for (; i < nrPages; i++) fx.Unpin(mm.PageToPfn(pages[i]));
+        return new BvecsResult((long)(size - left), vecs, it);
+    }
+}

@@ -1,0 +1,148 @@
+using BioModel.Core;
+
+namespace BioModel.Reference;
+
+/// <summary>
+/// The reference model as an <see cref="IKernelModel"/>: runs one operation on a world and reports the
+/// outcome. Each run gets fresh <see cref="Effects"/>; a fatal contract violation ends the run and the
+/// outcome holds the state before the call that broke the contract.
+/// </summary>
+public sealed class ReferenceModel : IKernelModel
+{
+    public static readonly ReferenceModel Instance = new();
+
+    public string Name => "reference";
+
+    public Outcome Run(World world, Operation op)
+    {
+        var fx = new Effects();
+        var mm = new MemoryModelRules(world);
+        var returns = new List<long>();
+        Bio? bio = null;
+        IterDesc? iter = null;
+        EqArray<BvecDesc> bvecs = [];
+        EqArray<ulong> pages = [];
+        ulong? offset0 = null;
+        try
+        {
+            switch (op)
+            {
+                case NumPagesContiguousOp n:
+                {
+                    var ptrs = n.Pfns.Select(mm.PfnToPage).ToList();
+                    returns.Add(NumPagesContiguous.Run(mm, ptrs, fx));
+                    break;
+                }
+                case BioAddOp a:
+                {
+                    var add = new BioAdd(mm, fx);
+                    bio = a.Bio;
+                    foreach (var c in a.Calls)
+                    {
+                        ulong page = mm.PfnToPage(c.Pfn);
+                        switch (c.Fn)
+                        {
+                            case AddFn.BioAddPage:
+                            {
+                                var (b, added) = add.AddPage(bio, page, (uint)c.Len, (uint)c.Off);
+                                bio = b;
+                                returns.Add(added);
+                                break;
+                            }
+                            case AddFn.RawBioAddPage:
+                                bio = add.RawAddPage(bio, page, (uint)c.Len, (uint)c.Off);
+                                returns.Add((long)c.Len);
+                                break;
+                            default:
+                            {
+                                var (b, ok) = add.AddFolio(bio, page, c.Len, c.Off);
+                                bio = b;
+                                returns.Add(ok ? 1 : 0);
+                                break;
+                            }
+                        }
+                    }
+                    break;
+                }
+                case ExtractPagesOp e:
+                {
+                    iter = e.Iter;
+                    var r = new Extract(mm, fx).ExtractPages(e.Iter, e.MaxSize, e.MaxPages, e.AllowP2p ? Extract.IterAllowP2pdma : 0);
+                    returns.Add(r.Ret);
+                    pages = r.Pages.Select(mm.PageToPfn).ToEqArray();
+                    offset0 = r.Offset0;
+                    iter = r.Iter;
+                    break;
+                }
+                case ExtractBvecsOp x:
+                {
+                    iter = x.Iter;
+                    bvecs = x.Entry;
+                    var r = new Extract(mm, fx).ExtractBvecs(x.Iter, x.Entry, x.MaxSize, x.MaxVecs, x.MemAlignMask, x.AllowP2p ? Extract.IterAllowP2pdma : 0);
+                    returns.Add(r.Ret);
+                    bvecs = r.Bvecs;
+                    iter = r.Iter;
+                    break;
+                }
+                case GetPagesOp g:
+                {
+                    bio = g.Bio;
+                    iter = g.Iter;
+                    var bi = new BioIov(mm, fx);
+                    if (g.Bio.Has(BioFlags.PagePinned))
+                        foreach (var bv in g.Bio.InUse)
+                            foreach (var pfn in bi.BvecPages(bv)) fx.Pin(pfn);
+                    var r = bi.GetPages(g.Bio, g.Iter, g.MemAlignMask, g.LenAlignMask);
+                    returns.Add(r.Ret);
+                    bio = r.Bio;
+                    iter = r.Iter;
+                    break;
+                }
+                case IterOp io:
+                {
+                    iter = io.Iter;
+                    foreach (var s in io.Steps)
+                    {
+                        switch (s.Kind)
+                        {
+                            case IterStepKind.Advance:
+                                iter = IovIter.Advance(iter, s.N);
+                                returns.Add((long)iter.Count);
+                                break;
+                            case IterStepKind.Revert:
+                                iter = IovIter.Revert(iter, s.N, world.Machine, fx);
+                                returns.Add((long)iter.Count);
+                                break;
+                            case IterStepKind.Npages:
+                                returns.Add((long)IovIter.Npages(iter, s.N, world.Machine));
+                                break;
+                            default:
+                                returns.Add((long)IovIter.Alignment(iter));
+                                break;
+                        }
+                    }
+                    break;
+                }
+                default:
+                    fx.Breach($"unknown operation {op.GetType().Name}");
+                    break;
+            }
+        }
+        catch (ContractViolation v)
+        {
+            if (!fx.Violations.Contains(v.Message)) fx.Violations.Add(v.Message);
+        }
+        return new Outcome
+        {
+            Returns = returns.ToEqArray(),
+            Bio = bio,
+            Bvecs = bvecs,
+            Pages = pages,
+            Offset0 = offset0,
+            Iter = iter,
+            Pins = fx.PinTable(),
+            Warnings = fx.Warnings.ToEqArray(),
+            Violations = fx.Violations.ToEqArray(),
+        };
+    }
+}
