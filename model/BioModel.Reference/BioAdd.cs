@@ -91,12 +91,26 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
     }
 
     /// <summary>
+    /// The caller's side of the bvec contract: the bytes [off, off + len) counted from <paramref name="page"/>
+    /// must sit in struct pages reached by incrementing the page pointer (page + off / PAGE_SIZE onward).
+    /// The kernel cannot check it; the model reports a caller that breaks it (the add still happens).
+    /// </summary>
+    private void CheckCallerRange(string fn, ulong page, uint len, uint off)
+    {
+        ulong ps = _m.PageSize;
+        ulong first = off / ps, last = len == 0 ? first : ((ulong)off + len - 1) / ps;
+        if (!mm.RangeContiguous(page, first, last))
+            fx.Breach($"{fn}: the range off 0x{off:x} len 0x{len:x} from PFN 0x{mm.PageToPfn(page):x} is not reached by incrementing the page pointer (caller precondition)");
+    }
+
+    /// <summary>
     /// __bio_add_page: append a bvec, never merge. A cloned bio warns and goes on; a full bio warns and, in
     /// C, writes past the array or wraps bi_size: modelled as a fatal contract violation. A P2PDMA page
     /// sets REQ_NOMERGE. The bvec is stored verbatim (off may be ≥ PAGE_SIZE, len may be 0).
     /// </summary>
     public Bio RawAddPage(Bio bio, ulong page, uint len, uint off)
     {
+        CheckCallerRange("__bio_add_page", page, len, off);
         if (bio.Has(BioFlags.Cloned)) fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
         if (BioFull(bio, len))
         {
@@ -105,6 +119,12 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
                 ? $"__bio_add_page on a full bio: bi_io_vec[{bio.Vcnt}] is written past bi_max_vecs {bio.MaxVecs}"
                 : $"__bio_add_page of 0x{len:x} bytes wraps bi_size 0x{bio.Size:x} past BIO_MAX_SIZE");
         }
+        return Append(bio, page, len, off);
+    }
+
+    /// <summary>The body of __bio_add_page once its warnings are past: store the bvec verbatim, REQ_NOMERGE for P2PDMA.</summary>
+    private Bio Append(Bio bio, ulong page, uint len, uint off)
+    {
         var opf = mm.IsPciP2pdmaPage(page) ? bio.Opf | BioOpf.NoMerge : bio.Opf;
         var bv = new BvecDesc(mm.PageToPfn(page), len, off);
         return bio with
@@ -135,6 +155,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
             return (bio, 0);
         }
         if (bio.Size > BioLimits.BioMaxSize - len) return (bio, 0);
+        CheckCallerRange("bio_add_page", page, len, off);
         if (bio.Vcnt > 0)
         {
             var last = bio.Vecs[bio.Vcnt - 1];
@@ -144,7 +165,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
                 return (bio with { Vecs = bio.Vecs.SetItem(bio.Vcnt - 1, merged), Size = bio.Size + len }, len);
         }
         if (bio.Vcnt >= bio.MaxVecs) return (bio, 0);
-        return (RawAddPage(bio, page, len, off), len);
+        return (Append(bio, page, len, off), len);
     }
 
     /// <summary>

@@ -114,6 +114,23 @@ public sealed class MemoryModelRules(World world)
     /// <summary>page + n: plain pointer arithmetic on struct pages.</summary>
     public ulong PageAdd(ulong page, long n) => page + (ulong)n * Sz;
 
+    /// <summary>
+    /// Whether struct pages page + first .. page + last are the struct pages of pfn(page) + first .. + last:
+    /// the "every page of a bvec is reached by incrementing bv_page" contract (bvec.h). Checked where it can
+    /// break: at the ends and at every section start in between (inside one memmap the arithmetic is linear).
+    /// </summary>
+    public bool RangeContiguous(ulong page, ulong first, ulong last)
+    {
+        ulong pfn0 = PageToPfn(page);
+        var f = _w.Facts;
+        bool Ok(ulong k) => f.HasMemmap(pfn0 + k) && PfnToPage(pfn0 + k) == PageAdd(page, (long)k);
+        if (!Ok(first) || !Ok(last)) return false;
+        ulong pps = _m.PagesPerSection;
+        for (ulong start = (pfn0 + first) / pps * pps + pps; start <= pfn0 + last; start += pps)
+            if (!Ok(start - pfn0) || !Ok(start - pfn0 - 1)) return false;
+        return true;
+    }
+
     /// <summary>page_to_phys.</summary>
     public ulong PageToPhys(ulong page) => PageToPfn(page) << _m.PageShift;
 

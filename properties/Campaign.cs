@@ -1,0 +1,80 @@
+using System.Text;
+using BioModel.Core;
+
+namespace BioModel.Properties;
+
+/// <summary>
+/// The property campaign: every property of INVARIANTS.md that applies to the reference model, run with
+/// one profile, and the report of what happened (cases, verdict, class distribution, counterexamples).
+/// The report has no timings in it, so the same profile and seed give the same bytes (DET-1).
+/// </summary>
+public static class Campaign
+{
+    public static IReadOnlyList<PropertyDef> Properties { get; } =
+    [
+        .. MmProps.All(),
+        .. NpcProps.All(),
+        .. BioProps.All(),
+        .. ExProps.All(),
+        .. GpProps.All(),
+    ];
+
+    public static PropertyDef Get(string id)
+        => Properties.FirstOrDefault(p => p.Id == id || p.TestName == id)
+           ?? throw new ArgumentException($"no property '{id}' (known: {string.Join(", ", Properties.Select(p => p.Id))})");
+
+    /// <summary>Runs one property; honours BIOMODEL_REPLAY ("ID:seed,gamma,size") when it names this property.</summary>
+    public static PropertyRun Run(PropertyDef def, Profile profile)
+    {
+        string? replay = null;
+        var env = Environment.GetEnvironmentVariable("BIOMODEL_REPLAY");
+        if (env is { Length: > 0 })
+        {
+            int colon = env.IndexOf(':');
+            if (colon > 0 && (env[..colon] == def.Id || env[..colon] == def.TestName)) replay = env[(colon + 1)..];
+        }
+        return PropertyChecker.Run(def, profile, replay);
+    }
+
+    public static string FormatRun(PropertyRun r)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"{r.Def.Id,-6} {r.Status}  ({r.Cases} cases)\n");
+        sb.Append($"       {r.Def.Title}\n");
+        if (r.Classes.Count > 0)
+        {
+            var parts = r.Classes.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => $"{kv.Key} {100.0 * kv.Value / Math.Max(1, r.Cases):0.0}%");
+            sb.Append("       classes: ").Append(string.Join(", ", parts)).Append('\n');
+        }
+        if (r.Def.Required.Length > 0)
+            sb.Append("       required: ").Append(string.Join(", ", r.Def.Required.Select(q => $"{q.Class} ≥ {q.MinFraction:P0}"))).Append('\n');
+        if (r.Def.Expect == Expectation.KnownFinding)
+            sb.Append("       known finding: ").Append(r.Def.Finding).Append('\n');
+        if (r.Problem is not null && r.Counterexample is null)
+            sb.Append("       problem: ").Append(r.Problem).Append('\n');
+        if (r.Counterexample is { } cx) sb.Append(Counterexamples.Format(r.Def, cx));
+        return sb.ToString();
+    }
+
+    /// <summary>Runs every property and writes the report; returns whether every property did what was expected.</summary>
+    public static bool RunAll(Profile profile, TextWriter output, IEnumerable<PropertyDef>? only = null)
+    {
+        var props = (only ?? Properties).ToList();
+        output.Write($"BioModel property campaign — profile {profile.Name}, seed 0x{profile.Seed:x}, {props.Count} properties, reference model\n\n");
+        int ok = 0, cases = 0;
+        var failed = new List<string>();
+        foreach (var def in props)
+        {
+            var r = Run(def, profile);
+            cases += r.Cases;
+            if (r.Ok) ok++;
+            else failed.Add(def.Id);
+            output.Write(FormatRun(r));
+            output.Write('\n');
+        }
+        output.Write($"summary: {ok}/{props.Count} properties as expected, {cases} generated cases");
+        output.Write(failed.Count == 0 ? "\n" : $"; NOT as expected: {string.Join(", ", failed)}\n");
+        return failed.Count == 0;
+    }
+}

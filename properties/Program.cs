@@ -1,0 +1,96 @@
+using BioModel.Core;
+using BioModel.Properties;
+
+// The main job. `dotnet run --project properties -- check` runs the property campaign on the embedded
+// default worlds (generated from the profile's fixed seed) and prints the report.
+return Cli.Run(args, Console.Out, Console.Error);
+
+namespace BioModel.Properties
+{
+    public static class Cli
+    {
+        public const string Usage = """
+            usage: dotnet run --project properties -- <command>
+              check [ID ...] [--replay seed,gamma,size]   run the property campaign (all properties, or the ids given)
+              list                                         list the properties
+              explain <scenario.json>                      load a scenario, run it on the reference model, print the layout
+              case <ID> <scenario.json>                    check one property on the case a scenario file describes
+            environment: BIOMODEL_PROFILE=dev|ci|nightly|mutation (default ci), BIOMODEL_SEED, BIOMODEL_REPLAY=ID:seed,gamma,size
+            """;
+
+        public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+        {
+            try
+            {
+                if (args.Length == 0) { stderr.WriteLine(Usage); return 2; }
+                switch (args[0])
+                {
+                    case "check":
+                    {
+                        var profile = Profile.FromEnvironment();
+                        var ids = new List<string>();
+                        string? replay = null;
+                        for (int i = 1; i < args.Length; i++)
+                        {
+                            if (args[i] == "--replay" && i + 1 < args.Length) replay = args[++i];
+                            else ids.Add(args[i]);
+                        }
+                        if (replay is not null)
+                        {
+                            if (ids.Count != 1) { stderr.WriteLine("--replay needs exactly one property id"); return 2; }
+                            var r = PropertyChecker.Run(Campaign.Get(ids[0]), profile, replay);
+                            stdout.Write(Campaign.FormatRun(r));
+                            return r.Ok ? 0 : 1;
+                        }
+                        var only = ids.Count == 0 ? null : ids.Select(Campaign.Get).ToList();
+                        return Campaign.RunAll(profile, stdout, only) ? 0 : 1;
+                    }
+                    case "list":
+                        foreach (var p in Campaign.Properties)
+                            stdout.WriteLine($"{p.Id,-6} {(p.Expect == Expectation.KnownFinding ? "[known finding] " : "")}{p.Title}");
+                        return 0;
+                    case "explain":
+                    {
+                        if (args.Length != 2) { stderr.WriteLine(Usage); return 2; }
+                        if (!ScenarioFile.TryLoad(args[1], out var s, out var errors))
+                        {
+                            stderr.WriteLine($"{args[1]}: invalid scenario");
+                            foreach (var e in errors) stderr.WriteLine("  " + e);
+                            return 1;
+                        }
+                        var outcomes = s!.Operations.Select(op => Ref.Run(s.World, op)).ToList();
+                        stdout.Write($"# {s.Name}\n");
+                        if (s.Comment is not null) stdout.Write($"# {s.Comment}\n");
+                        stdout.Write(LayoutRenderer.RenderScenario(s.World, s.Operations.Items, outcomes));
+                        return 0;
+                    }
+                    case "case":
+                    {
+                        if (args.Length != 3) { stderr.WriteLine(Usage); return 2; }
+                        var def = Campaign.Get(args[1]);
+                        if (!ScenarioFile.TryLoad(args[2], out var s, out var errors))
+                        {
+                            stderr.WriteLine($"{args[2]}: invalid scenario");
+                            foreach (var e in errors) stderr.WriteLine("  " + e);
+                            return 1;
+                        }
+                        var c = new Case(s!.World, s.Operations.Length > 0 ? s.Operations[0] : null);
+                        var v = PropertyChecker.CheckCase(def, c);
+                        stdout.Write(Counterexamples.Layout(c));
+                        stdout.WriteLine(v.Ok ? $"{def.Id}: holds for this case" : $"{def.Id}: FAILS: {v.Message}");
+                        return v.Ok ? 0 : 1;
+                    }
+                    default:
+                        stderr.WriteLine($"unknown command '{args[0]}'");
+                        stderr.WriteLine(Usage);
+                        return 2;
+                }
+            }
+            catch (ArgumentException e)
+            {
+                stderr.WriteLine(e.Message);
+                return 2;
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using BioModel.Core;
+
+namespace BioModel.Properties;
+
+/// <summary>GP — bio_iov_iter_get_pages and bio_iov_iter_align_down (INVARIANTS.md).</summary>
+public static class GpProps
+{
+    private static Case Gen(Draw d)
+    {
+        var w = WorldGen.Any(d, pgmapChance: 0.4);
+        return new Case(w, OpGen.GetPages(d, w));
+    }
+
+    /// <summary>
+    /// A call within the contract: a bio with a free bvec (or a BVEC iterator, which borrows its array),
+    /// and bytes already in the bio aligned to len_align_mask + 1 (align-down reverts the iterator by
+    /// bi_size &amp; mask, so unaligned bytes from elsewhere would be "given back" to this iterator).
+    /// </summary>
+    public static bool RoomOnEntry(Case c)
+        => c.Op is GetPagesOp g && (g.Iter.Type == IterType.Bvec || (g.Bio.Vcnt < g.Bio.MaxVecs && (g.Bio.Size & g.LenAlignMask) == 0));
+
+    private static IEnumerable<string> Classes(Case c)
+    {
+        var g = (GetPagesOp)c.Op!;
+        var o = Ref.Run(c);
+        yield return g.Iter.Type.ToString().ToUpperInvariant();
+        long r = o.Returns.Length > 0 ? o.Returns[0] : 0;
+        yield return r < 0 ? "error " + LayoutRenderer.Ret(r) : "success";
+        var bio = o.Bio;
+        if (bio is not null && r == 0 && g.Iter.Type != IterType.Bvec)
+        {
+            if (bio.Vcnt == bio.MaxVecs) yield return "bio full";
+            if (g.LenAlignMask != 0 && Ref.Run(c.World, g with { LenAlignMask = 0 }).Bio?.Size != bio.Size) yield return "align-down trimmed";
+            if (bio.InUse.Any(b => Oracle.PagesSpanned(c.World, b) > 1)) yield return "multi-page bvec";
+        }
+        if (r == -Errno.EFAULT && g.LenAlignMask != 0 && Ref.Run(c.World, g with { LenAlignMask = 0 }).Returns[0] == 0) yield return "align-down dropped every bvec";
+        if (bio is not null && r == 0 && g.Iter.Type != IterType.Bvec)
+        {
+            if (bio.Opf.HasFlag(BioOpf.NoMerge)) yield return "P2PDMA bio";
+        }
+        if (g.LenAlignMask >= c.World.Machine.PageSize) yield return "len_align_mask ≥ PAGE_SIZE";
+    }
+
+    public static IEnumerable<PropertyDef> All()
+    {
+        yield return Gp1("GP-1", Expectation.KnownFinding, RoomOnEntry,
+            "two mainline behaviours break it: a -EINVAL from a later extraction round (a misaligned second iovec) releases the pages but neither reverts the iterator nor resets bi_size (block/bio.c b539aeac); and when align-down drops every bvec (-EFAULT) it unpins only the first page of each, so a multi-page bvec leaves pins behind (aligndown/first-page)");
+        yield return Gp1("GP-1/one-round", Expectation.Holds, c => RoomOnEntry(c) && OneRound(c), null);
+        yield return new PropertyDef
+        {
+            Id = "GP-2",
+            Title = "On success the iterator advanced by exactly the bytes the call added to bi_size",
+            Generate = Gen,
+            Domain = RoomOnEntry,
+            Classify = Classes,
+            Required = [("align-down trimmed", 0.05)],
+            Check = c =>
+            {
+                var g = (GetPagesOp)c.Op!;
+                var o = Ref.Run(c);
+                var v = Ref.NoViolation(o);
+                if (!v.Ok || o.Returns[0] != 0) return v;
+                ulong advanced = g.Iter.Count - o.Iter!.Count;
+                ulong added = g.Iter.Type == IterType.Bvec ? o.Bio!.Size : o.Bio!.Size - g.Bio.Size;
+                return Verdict.Require(advanced == added, () => $"iterator advanced {Ref.Hex(advanced)}, bi_size grew by {Ref.Hex(added)}");
+            },
+        };
+        yield return new PropertyDef
+        {
+            Id = "GP-3",
+            Title = "After align-down, bi_size is a multiple of len_align_mask + 1 (the extraction path; a BVEC iterator is forwarded as-is)",
+            Generate = Gen,
+            Domain = RoomOnEntry,
+            Classify = Classes,
+            Required = [("align-down trimmed", 0.05)],
+            Check = c =>
+            {
+                var g = (GetPagesOp)c.Op!;
+                var o = Ref.Run(c);
+                var v = Ref.NoViolation(o);
+                if (!v.Ok || o.Returns[0] != 0 || g.Iter.Type == IterType.Bvec) return v;
+                ulong unit = (ulong)g.LenAlignMask + 1;
+                return Verdict.Require(o.Bio!.Size % unit == 0, () => $"bi_size {Ref.Hex(o.Bio!.Size)} is not a multiple of {Ref.Hex(unit)}");
+            },
+        };
+        yield return new PropertyDef
+        {
+            Id = "GP-4",
+            Title = "Pins held == pages spanned by the bio's bvecs (after align-down too)",
+            Generate = Gen,
+            Domain = RoomOnEntry,
+            Classify = Classes,
+            Expect = Expectation.KnownFinding,
+            Finding = "newest bio_iov_iter_align_down unpins only the first page of a dropped bvec and none of the pages cut off a trimmed one (VARIANTS.md aligndown/first-page; KERNEL-SPEC §3.8)",
+            Check = c =>
+            {
+                var w = c.World;
+                var g = (GetPagesOp)c.Op!;
+                var o = Ref.Run(c);
+                var v = Ref.NoViolation(o);
+                if (!v.Ok) return v;
+                var bio = o.Bio!;
+                var expected = bio.Has(BioFlags.PagePinned) ? Ref.ExpectedPins(w, bio.InUse) : new SortedDictionary<ulong, long>();
+                return Ref.PinsEqual(expected, o, $"bio of {bio.Vcnt} bvec(s) after {LayoutRenderer.Ret(o.Returns[0])}");
+            },
+        };
+        yield return new PropertyDef
+        {
+            Id = "GP-5",
+            Title = "BIO-5 holds, and REQ_NOMERGE is set exactly when the first page is P2PDMA",
+            Generate = d =>
+            {
+                var w = WorldGen.Any(d, pgmapChance: 0.9);
+                var g = OpGen.GetPages(d, w, bvec: false);
+                // BIO-5 must hold on entry for the call to be judged on what it adds.
+                if (!Ref.P2pHomogeneous(w, g.Bio.InUse).Ok) g = g with { Bio = g.Bio with { Vecs = [], Vcnt = 0, Size = 0, Flags = g.Bio.Flags & ~BioFlags.PagePinned } };
+                return new Case(w, g);
+            },
+            Domain = c => RoomOnEntry(c) && Ref.P2pHomogeneous(c.World, ((GetPagesOp)c.Op!).Bio.InUse).Ok,
+            Classify = Classes,
+            Required = [("P2PDMA bio", 0.02)],
+            Check = c =>
+            {
+                var w = c.World;
+                var g = (GetPagesOp)c.Op!;
+                var o = Ref.Run(c);
+                var v = Ref.NoViolation(o);
+                if (!v.Ok || o.Returns[0] != 0) return v;
+                var bio = o.Bio!;
+                v = Ref.P2pHomogeneous(w, bio.InUse);
+                if (!v.Ok) return v;
+                var first = bio.Vecs[0];
+                bool p2p = Oracle.IsP2p(w, first.Pfn);
+                bool nomerge = (bio.Opf & BioOpf.NoMerge) != 0;
+                return Verdict.Require(p2p == nomerge, () => $"first page PFN {Ref.Hex(first.Pfn)} is {(p2p ? "" : "not ")}P2PDMA but REQ_NOMERGE is {(nomerge ? "set" : "clear")}");
+            },
+        };
+        }
+
+    /// <summary>
+    /// Calls where neither known GP-1 breaker can happen: one extraction round serves the whole call (UBUF,
+    /// BVEC, or a single-segment IOVEC/KVEC) and there is no align-down (len_align_mask 0).
+    /// </summary>
+    private static bool OneRound(Case c)
+    {
+        var g = (GetPagesOp)c.Op!;
+        return g.LenAlignMask == 0 && (g.Iter.Type is IterType.Ubuf or IterType.Bvec || g.Iter.NrSegs <= 1);
+    }
+
+    private static PropertyDef Gp1(string id, Expectation expect, Func<Case, bool> domain, string? finding) => new()
+    {
+        Id = id,
+        Title = "An error only when nothing could be added (or for a misaligned vector); then no pins are held and the iterator is unchanged" +
+                (expect == Expectation.Holds ? " (one extraction round, no align-down)" : ""),
+        Generate = d =>
+        {
+            var c = Gen(d);
+            if (domain(c)) return c;
+            var g = (GetPagesOp)c.Op!;
+            var it = g.Iter.Type is IterType.Iovec or IterType.Kvec ? g.Iter with { Iov = g.Iter.Iov.Take(g.Iter.Index + 1), Count = Math.Min(g.Iter.Count, g.Iter.Index < g.Iter.SegmentCount ? g.Iter.Iov[g.Iter.Index].Len - g.Iter.IovOffset : 0) } : g.Iter;
+            return c with { Op = g with { Iter = it, LenAlignMask = 0 } };
+        },
+        Domain = domain,
+        Expect = expect,
+        Finding = finding,
+        Classify = Classes,
+        Required = expect == Expectation.Holds ? [("success", 0.3), ("error -EFAULT", 0.01)] : [],
+        Check = c =>
+        {
+            var w = c.World;
+            var g = (GetPagesOp)c.Op!;
+            var o = Ref.Run(c);
+            var v = Ref.NoViolation(o);
+            if (!v.Ok) return v;
+            long r = o.Returns[0];
+            if (r >= 0) return Verdict.Pass;
+            var bio = o.Bio!;
+            if (r == -Errno.EIO && g.Bio.Has(BioFlags.Cloned))
+                return Verdict.Require(bio == g.Bio && o.Iter == g.Iter, () => "-EIO for a cloned bio changed the bio or the iterator");
+            if (g.Iter.Type != IterType.Bvec && bio.Vcnt != 0) return Verdict.Fail($"returned {LayoutRenderer.Ret(r)} with {bio.Vcnt} bvecs in the bio");
+            var expected = bio.Has(BioFlags.PagePinned) ? Ref.ExpectedPins(w, bio.InUse) : new SortedDictionary<ulong, long>();
+            v = Ref.PinsEqual(expected, o, $"after {LayoutRenderer.Ret(r)}");
+            if (!v.Ok) return v;
+            ulong p0 = Oracle.AbsPos(g.Iter), p1 = Oracle.AbsPos(o.Iter!);
+            return Verdict.Require(p0 == p1 && g.Iter.Count == o.Iter!.Count,
+                () => $"returned {LayoutRenderer.Ret(r)} but the iterator moved from byte {Ref.Hex(p0)} (count {Ref.Hex(g.Iter.Count)}) to byte {Ref.Hex(p1)} (count {Ref.Hex(o.Iter!.Count)})");
+        },
+    };
+}

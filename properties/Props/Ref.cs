@@ -1,0 +1,59 @@
+using BioModel.Core;
+using BioModel.Reference;
+
+namespace BioModel.Properties;
+
+/// <summary>Running the model under test from a property, and small helpers shared by the properties.</summary>
+public static class Ref
+{
+    /// <summary>The model the properties are checked against (the reference model; conformance compares others with it).</summary>
+    public static IKernelModel Model { get; set; } = ReferenceModel.Instance;
+
+    public static Outcome Run(World w, Operation op) => Model.Run(w, op);
+
+    public static Outcome Run(Case c) => Model.Run(c.World, c.Op!);
+
+    public static string Hex(ulong v) => LayoutRenderer.Hex(v);
+
+    public static string ModelName(World w) => w.Machine.Model switch
+    {
+        MemoryModel.Flatmem => "FLATMEM",
+        MemoryModel.Sparsemem => "SPARSEMEM",
+        _ => "VMEMMAP",
+    };
+
+    /// <summary>No contract violation was reported (the generators only build valid inputs for these properties).</summary>
+    public static Verdict NoViolation(Outcome o)
+        => Verdict.Require(o.Violations.Length == 0, () => "unexpected contract violation: " + string.Join("; ", o.Violations));
+
+    /// <summary>The pin table a set of pinned bvecs should leave: one pin per page each bvec spans.</summary>
+    public static SortedDictionary<ulong, long> ExpectedPins(World w, IEnumerable<BvecDesc> bvecs)
+    {
+        var d = new SortedDictionary<ulong, long>();
+        foreach (var b in bvecs)
+            foreach (var p in Oracle.SpannedPfns(w, b)) d[p] = d.GetValueOrDefault(p) + 1;
+        return d;
+    }
+
+    public static string PinText(IEnumerable<KeyValuePair<ulong, long>> pins)
+        => pins.Any() ? string.Join(" ", pins.Select(kv => $"{Hex(kv.Key)}x{kv.Value}")) : "none";
+
+    public static Verdict PinsEqual(SortedDictionary<ulong, long> expected, Outcome o, string what)
+    {
+        var actual = new SortedDictionary<ulong, long>(o.Pins.ToDictionary(p => p.Pfn, p => p.Count));
+        bool eq = expected.Count == actual.Count && expected.All(kv => actual.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        return Verdict.Require(eq, () => $"{what}: pins held {PinText(actual)}, expected {PinText(expected)}");
+    }
+
+    /// <summary>Is a bvec table homogeneous in P2P terms (BIO-5): all non-P2PDMA, or all P2PDMA of one pgmap?</summary>
+    public static Verdict P2pHomogeneous(World w, IEnumerable<BvecDesc> vecs)
+    {
+        var list = vecs.ToList();
+        if (list.Count == 0) return Verdict.Pass;
+        bool anyP2p = list.Any(b => Oracle.IsP2p(w, b.Pfn + b.Offset / w.Machine.PageSize));
+        if (!anyP2p) return Verdict.Pass;
+        var ids = list.Select(b => Oracle.IsP2p(w, b.Pfn + b.Offset / w.Machine.PageSize) ? Oracle.PgmapId(w, b.Pfn + b.Offset / w.Machine.PageSize) : 0).Distinct().ToList();
+        return Verdict.Require(ids.Count == 1, () =>
+            "the bio mixes " + string.Join(" and ", ids.Select(id => id == 0 ? "non-P2PDMA pages" : $"P2PDMA pgmap #{id}")));
+    }
+}

@@ -1,0 +1,146 @@
+using BioModel.Core;
+using BioModel.Reference;
+using FsCheck;
+using FsCheck.Fluent;
+using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+
+namespace BioModel.Properties;
+
+/// <summary>A shrunk counterexample: the case, the failure message and how to replay it.</summary>
+public sealed record Counterexample(Case Shrunk, Case Original, string Message, int Shrinks, int TestNumber, string Replay);
+
+/// <summary>What running one property produced.</summary>
+public sealed record PropertyRun(
+    PropertyDef Def,
+    int Cases,
+    IReadOnlyDictionary<string, int> Classes,
+    Counterexample? Counterexample,
+    string? Problem)
+{
+    /// <summary>The property did what was expected of it (held, or reproduced its known finding) and reached its classes.</summary>
+    public bool Ok => Problem is null;
+
+    public string Status => Def.Expect == Expectation.KnownFinding
+        ? (Counterexample is not null ? "KNOWN FINDING (counterexample found, as expected)" : "FAIL (known finding not reproduced)")
+        : (Counterexample is not null ? "FAIL" : Problem is not null ? "FAIL (distribution)" : "PASS");
+}
+
+/// <summary>
+/// Runs a property through FsCheck: the case generator wrapped in a <c>Gen</c>, the hand-written
+/// shrinker in an <c>Arbitrary</c>, a fixed seed per property, and an <see cref="IRunner"/> that records
+/// class distributions and the shrunk counterexample instead of printing FsCheck's own text.
+/// </summary>
+public static class PropertyChecker
+{
+    /// <summary>FsCheck's gamma for our replays (any odd number; fixed so that seeds replay).</summary>
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
+    public static Gen<Case> GenFor(PropertyDef def) =>
+        from hi in Gen.Choose(0, int.MaxValue)
+        from lo in Gen.Choose(0, int.MaxValue)
+        from size in Gen.Sized(Gen.Constant)
+        let c = def.Generate(new Draw(((ulong)hi << 31) ^ (ulong)lo, size))
+        where def.Domain(c)
+        select c;
+
+    /// <summary>Checks one property. <paramref name="replay"/> is "seed,gamma,size" from a counterexample's replay line.</summary>
+    public static PropertyRun Run(PropertyDef def, Profile profile, string? replay = null)
+    {
+        var arb = Arb.From(GenFor(def), c => Shrinker.Shrink(c).Where(def.Domain));
+        var recorder = new Recorder(def);
+        var prop = Prop.ForAll(arb, (Case c) => CheckCase(def, c).Ok);
+        Replay rp;
+        int maxTest = profile.CasesFor(def);
+        if (replay is not null)
+        {
+            var parts = replay.Split(',');
+            if (parts.Length != 3 || !Profile.TryParseSeed(parts[0], out var s) || !Profile.TryParseSeed(parts[1], out var g) || !int.TryParse(parts[2], out var size))
+                throw new ArgumentException($"replay '{replay}' is not seed,gamma,size");
+            rp = new Replay(new Rnd(s, g), FSharpOption<int>.Some(size));
+            maxTest = 1;
+        }
+        else rp = new Replay(new Rnd(profile.SeedFor(def), Gamma), FSharpOption<int>.None);
+        var config = Config.Quick
+            .WithMaxTest(maxTest)
+            .WithEndSize(profile.EndSize)
+            .WithQuietOnSuccess(true)
+            .WithRunner(recorder)
+            .WithReplay(FSharpOption<Replay>.Some(rp));
+        Check.One(config, prop);
+        return recorder.Result(def);
+    }
+
+    /// <summary>Checks a property on one given case (a saved counterexample or a scenario file).</summary>
+    public static Verdict CheckCase(PropertyDef def, Case c)
+    {
+        try { return def.Check(c); }
+        catch (Exception e) { return Verdict.Fail($"the check threw {e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}"); }
+    }
+
+    private sealed class Recorder(PropertyDef def) : IRunner
+    {
+        private readonly Dictionary<string, int> _classes = new(StringComparer.Ordinal);
+        private int _tests;
+        private TestResult? _result;
+
+        public void OnStartFixture(Type t) { }
+
+        public void OnArguments(int ntest, FSharpList<object> args, FSharpFunc<int, FSharpFunc<FSharpList<object>, string>> every)
+        {
+            _tests = ntest;
+            if (args.Length > 0 && args.Head is Case c)
+                foreach (var k in def.Classify(c).Distinct())
+                    _classes[k] = _classes.GetValueOrDefault(k) + 1;
+        }
+
+        public void OnShrink(FSharpList<object> args, FSharpFunc<FSharpList<object>, string> everyShrink) { }
+
+        public void OnFinished(string name, TestResult testResult) => _result = testResult;
+
+        public PropertyRun Result(PropertyDef d)
+        {
+            Counterexample? cx = null;
+            int cases = _tests;
+            string? problem = null;
+            switch (_result)
+            {
+                case TestResult.Passed p:
+                    cases = p.Item1.NumberOfTests;
+                    break;
+                case TestResult.Failed f:
+                {
+                    cases = f.Item1.NumberOfTests;
+                    var shrunk = (Case)f.Item3.Head;
+                    var original = (Case)f.Item2.Head;
+                    string msg = CheckCase(d, shrunk).Message;
+                    var rnd = f.Item5;
+                    cx = new Counterexample(shrunk, original, msg, f.Item1.NumberOfShrinks, f.Item1.NumberOfTests,
+                        $"0x{rnd.Seed:x},0x{rnd.Gamma:x},{f.Item7}");
+                    break;
+                }
+                case TestResult.Exhausted e:
+                    cases = e.Item.NumberOfTests;
+                    problem = $"gave up: too many discarded cases after {cases}";
+                    break;
+                default:
+                    problem = "FsCheck reported nothing";
+                    break;
+            }
+            if (d.Expect == Expectation.Holds)
+            {
+                if (cx is not null) problem = $"counterexample: {cx.Message}";
+                else if (problem is null)
+                    foreach (var (cls, min) in d.Required)
+                    {
+                        double frac = cases == 0 ? 0 : _classes.GetValueOrDefault(cls) / (double)cases;
+                        if (frac < min)
+                            problem = $"class '{cls}' under-represented: {frac:P1} of {cases} cases, needs {min:P1}";
+                    }
+            }
+            else if (cx is null && problem is null)
+                problem = $"known finding not reproduced: no counterexample in {cases} cases ({d.Finding})";
+            return new PropertyRun(d, cases, new Dictionary<string, int>(_classes), cx, problem);
+        }
+    }
+}
