@@ -23,18 +23,17 @@ public static class Campaign
         => Properties.FirstOrDefault(p => p.Id == id || p.TestName == id)
            ?? throw new ArgumentException($"no property '{id}' (known: {string.Join(", ", Properties.Select(p => p.Id))})");
 
-    /// <summary>Runs one property; honours BIOMODEL_REPLAY ("ID:seed,gamma,size") when it names this property.</summary>
-    public static PropertyRun Run(PropertyDef def, Profile profile)
+    /// <summary>The replay BIOMODEL_REPLAY ("ID:seed,gamma,size") asks for this property, if it names it.</summary>
+    public static string? ReplayFor(PropertyDef def)
     {
-        string? replay = null;
         var env = Environment.GetEnvironmentVariable("BIOMODEL_REPLAY");
-        if (env is { Length: > 0 })
-        {
-            int colon = env.IndexOf(':');
-            if (colon > 0 && (env[..colon] == def.Id || env[..colon] == def.TestName)) replay = env[(colon + 1)..];
-        }
-        return PropertyChecker.Run(def, profile, replay);
+        if (env is not { Length: > 0 }) return null;
+        int colon = env.IndexOf(':');
+        return colon > 0 && (env[..colon] == def.Id || env[..colon] == def.TestName) ? env[(colon + 1)..] : null;
     }
+
+    /// <summary>Runs one property, honouring BIOMODEL_REPLAY.</summary>
+    public static PropertyRun Run(PropertyDef def, Profile profile) => PropertyChecker.Run(def, profile, ReplayFor(def));
 
     public static string FormatRun(PropertyRun r)
     {

@@ -81,6 +81,28 @@ public static class Oracle
     /// <summary>The pgmap id of a PFN as the kernel sees it (0 for ordinary RAM or without ZONE_DEVICE).</summary>
     public static int PgmapId(World w, ulong pfn) => w.Machine.ZoneDevice ? w.Facts.PgmapOf(pfn)?.Id ?? 0 : 0;
 
+    /// <summary>
+    /// The P2P kinds of the pages a bvec spans: 0 for pages that are not P2PDMA, the pgmap id for P2PDMA
+    /// ones. Computed from the pgmap ranges, so a bvec of a million pages costs nothing.
+    /// </summary>
+    public static SortedSet<int> P2pKinds(World w, BvecDesc b)
+    {
+        var kinds = new SortedSet<int>();
+        if (b.Len == 0) return kinds;
+        ulong ps = w.Machine.PageSize;
+        ulong first = b.Pfn + b.Offset / ps, last = b.Pfn + ((ulong)b.Offset + b.Len - 1) / ps;
+        ulong covered = 0;
+        foreach (var pg in w.Facts.SortedPgmaps)
+        {
+            if (pg.End <= first || pg.Start > last) continue;
+            ulong lo = Math.Max(pg.Start, first), hi = Math.Min(pg.End - 1, last);
+            covered += hi - lo + 1;
+            kinds.Add(IsP2p(w, lo) ? pg.Id : 0);
+        }
+        if (covered < last - first + 1) kinds.Add(0);
+        return kinds;
+    }
+
     public static bool IsP2p(World w, ulong pfn)
         => w.Machine.ZoneDevice && w.Machine.PciP2pdma && w.Facts.PgmapOf(pfn) is { Type: MemoryType.PciP2pdma };
 

@@ -92,7 +92,8 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
 
     /// <summary>
     /// The caller's side of the bvec contract: the bytes [off, off + len) counted from <paramref name="page"/>
-    /// must sit in struct pages reached by incrementing the page pointer (page + off / PAGE_SIZE onward).
+    /// must sit in struct pages reached by incrementing the page pointer (page + off / PAGE_SIZE onward),
+    /// all of one pgmap (the merge helpers only guard the join, mmzone.h explains why a segment must not mix).
     /// The kernel cannot check it; the model reports a caller that breaks it (the add still happens).
     /// </summary>
     private void CheckCallerRange(string fn, ulong page, uint len, uint off)
@@ -101,6 +102,8 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         ulong first = off / ps, last = len == 0 ? first : ((ulong)off + len - 1) / ps;
         if (!mm.RangeContiguous(page, first, last))
             fx.Breach($"{fn}: the range off 0x{off:x} len 0x{len:x} from PFN 0x{mm.PageToPfn(page):x} is not reached by incrementing the page pointer (caller precondition)");
+        else if (mm.PgmapBoundaryInside(mm.PageToPfn(page) + first, mm.PageToPfn(page) + last))
+            fx.Breach($"{fn}: the range off 0x{off:x} len 0x{len:x} from PFN 0x{mm.PageToPfn(page):x} crosses a pgmap boundary (caller precondition: the pages of one bvec share a pgmap)");
     }
 
     /// <summary>

@@ -131,6 +131,15 @@ public sealed class MemoryModelRules(World world)
         return true;
     }
 
+    /// <summary>Does a pgmap start or end strictly inside PFNs [first, last] (so the range mixes pgmaps, or device memory and RAM)?</summary>
+    public bool PgmapBoundaryInside(ulong first, ulong last)
+    {
+        if (!_m.ZoneDevice) return false;
+        foreach (var pg in _w.Pgmaps)
+            if ((pg.Start > first && pg.Start <= last) || (pg.End > first && pg.End <= last)) return true;
+        return false;
+    }
+
     /// <summary>page_to_phys.</summary>
     public ulong PageToPhys(ulong page) => PageToPfn(page) << _m.PageShift;
 

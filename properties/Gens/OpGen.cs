@@ -304,13 +304,19 @@ public static class OpGen
         return a is not null && b is not null && b.Value == a.Value + k * (ulong)w.Machine.StructPageSize && f.IsPresent(pfn + k);
     }
 
-    /// <summary>How many pages from <paramref name="pfn"/> on are present and physically and pointer-contiguous (at most <paramref name="max"/>).</summary>
+    /// <summary>
+    /// How many pages from <paramref name="pfn"/> on are present, physically and pointer-contiguous and in
+    /// one pgmap (at most <paramref name="max"/>): what a caller may hand over as one range or one bvec.
+    /// </summary>
     public static ulong ContigRun(World w, ulong pfn, int max)
     {
         var f = w.Facts;
         ulong sz = (ulong)w.Machine.StructPageSize;
+        int pgmap = Oracle.PgmapId(w, pfn);
         ulong run = 1;
-        while (run < (ulong)max && f.IsPresent(pfn + run) && f.MemmapAddress(pfn + run) == f.MemmapAddress(pfn + run - 1) + sz) run++;
+        while (run < (ulong)max && f.IsPresent(pfn + run) && f.MemmapAddress(pfn + run) == f.MemmapAddress(pfn + run - 1) + sz &&
+               Oracle.PgmapId(w, pfn + run) == pgmap)
+            run++;
         return run;
     }
 

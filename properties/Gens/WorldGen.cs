@@ -250,6 +250,16 @@ public static class WorldGen
         return set.Where(f.IsPresent).ToList();
     }
 
+    /// <summary>One of the last two PFNs of a section whose next section is present (a run from it crosses the boundary), or null.</summary>
+    public static ulong? SectionEndBeforePresent(Draw d, World w)
+    {
+        var f = w.Facts;
+        var secs = w.Memory.PresentSections.Where(s => f.IsSectionPresent(s + 1)).ToList();
+        if (secs.Count == 0) return null;
+        ulong end = f.SectionStart(d.Pick(secs) + 1);
+        return end - (ulong)d.Int(1, (int)Math.Min(2, w.Machine.PagesPerSection));
+    }
+
     public static ulong RandomPresentPfn(Draw d, World w)
     {
         var f = w.Facts;
@@ -272,6 +282,7 @@ public static class WorldGen
             if (d.Chance(0.75))
             {
                 ulong pfn = d.Chance(0.7) && interesting.Count > 0 ? d.Pick(interesting) : RandomPresentPfn(d, w);
+                if (d.Chance(0.25) && SectionEndBeforePresent(d, w) is { } edge) pfn = edge;
                 if (d.Chance(0.3) && pfn > 0 && f.IsPresent(pfn - 1)) pfn--;
                 int len = d.Int(1, n - pages.Count);
                 for (int i = 0; i < len && f.IsPresent(pfn + (ulong)i); i++) pages.Add(VirtPage.Map(pfn + (ulong)i));

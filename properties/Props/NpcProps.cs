@@ -8,7 +8,7 @@ public static class NpcProps
     private static Case Gen(Draw d)
     {
         // Classic SPARSEMEM with node-buffer placement and holes is where false positives live: weight it.
-        var w = d.Chance(0.35) ? WorldGen.HoleyNodeBuffer(d)
+        var w = d.Chance(0.45) ? WorldGen.HoleyNodeBuffer(d)
             : WorldGen.Any(d, d.Weighted((40, (MemoryModel?)MemoryModel.Sparsemem), (60, null)), pgmapChance: 0.2);
         return new Case(w, OpGen.Npc(d, w));
     }

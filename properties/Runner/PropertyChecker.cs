@@ -7,6 +7,9 @@ using Microsoft.FSharp.Core;
 
 namespace BioModel.Properties;
 
+/// <summary>A property that did not do what was expected of it; the message is the full report.</summary>
+public sealed class PropertyFailedException(string report) : Exception(report);
+
 /// <summary>A shrunk counterexample: the case, the failure message and how to replay it.</summary>
 public sealed record Counterexample(Case Shrunk, Case Original, string Message, int Shrinks, int TestNumber, string Replay);
 
@@ -44,11 +47,23 @@ public static class PropertyChecker
         where def.Domain(c)
         select c;
 
+    /// <summary>
+    /// Checks one property for a test: the runner writes the report to <paramref name="report"/> (xunit's
+    /// output) and a property that did not do what was expected throws <see cref="PropertyFailedException"/>
+    /// with the report, counterexample and replay line in its message.
+    /// </summary>
+    public static PropertyRun Check(PropertyDef def, Profile profile, Action<string> report, string? replay = null)
+    {
+        var run = Run(def, profile, replay, report);
+        if (!run.Ok) throw new PropertyFailedException(Campaign.FormatRun(run));
+        return run;
+    }
+
     /// <summary>Checks one property. <paramref name="replay"/> is "seed,gamma,size" from a counterexample's replay line.</summary>
-    public static PropertyRun Run(PropertyDef def, Profile profile, string? replay = null)
+    public static PropertyRun Run(PropertyDef def, Profile profile, string? replay = null, Action<string>? report = null)
     {
         var arb = Arb.From(GenFor(def), c => Shrinker.Shrink(c).Where(def.Domain));
-        var recorder = new Recorder(def);
+        var recorder = new Recorder(def, report);
         var prop = Prop.ForAll(arb, (Case c) => CheckCase(def, c).Ok);
         Replay rp;
         int maxTest = profile.CasesFor(def);
@@ -67,7 +82,7 @@ public static class PropertyChecker
             .WithQuietOnSuccess(true)
             .WithRunner(recorder)
             .WithReplay(FSharpOption<Replay>.Some(rp));
-        Check.One(config, prop);
+        FsCheck.Check.One(config, prop);
         return recorder.Result(def);
     }
 
@@ -78,7 +93,7 @@ public static class PropertyChecker
         catch (Exception e) { return Verdict.Fail($"the check threw {e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}"); }
     }
 
-    private sealed class Recorder(PropertyDef def) : IRunner
+    private sealed class Recorder(PropertyDef def, Action<string>? report) : IRunner
     {
         private readonly Dictionary<string, int> _classes = new(StringComparer.Ordinal);
         private int _tests;
@@ -96,7 +111,11 @@ public static class PropertyChecker
 
         public void OnShrink(FSharpList<object> args, FSharpFunc<FSharpList<object>, string> everyShrink) { }
 
-        public void OnFinished(string name, TestResult testResult) => _result = testResult;
+        public void OnFinished(string name, TestResult testResult)
+        {
+            _result = testResult;
+            report?.Invoke(Campaign.FormatRun(Result(def)));
+        }
 
         public PropertyRun Result(PropertyDef d)
         {

@@ -59,6 +59,32 @@ public sealed class PropertyDef
     /// <summary>Relative number of cases (1.0 = the profile's base count).</summary>
     public double Weight { get; init; } = 1.0;
 
+    /// <summary>
+    /// The same property restricted to a named part of its domain where it must hold: the twin of a known
+    /// finding, so that the rest of the domain stays checked ("EX-2" fails on mainline for empty bvecs,
+    /// "EX-2/no-empty-bvec" must hold everywhere else).
+    /// </summary>
+    public PropertyDef Twin(string suffix, string scope, Func<Case, bool> domain, (string Class, double MinFraction)[]? required = null)
+    {
+        var outer = Domain;
+        return new PropertyDef
+        {
+            Id = $"{Id}/{suffix}",
+            Title = $"{Title} — {scope}",
+            Generate = Generate,
+            Check = Check,
+            Classify = Classify,
+            Required = required ?? [],
+            Domain = c => outer(c) && domain(c),
+            Expect = Expectation.Holds,
+            Weight = Weight,
+        };
+    }
+
+    /// <summary>A generator that builds a case of the finding's shape with probability <paramref name="p"/>, else a general one.</summary>
+    public static Func<Draw, Case> Focus(Func<Draw, Case> general, Func<Draw, Case?> focused, double p = 0.3)
+        => d => d.Chance(p) && focused(d) is { } c ? c : general(d);
+
     /// <summary>The xunit-friendly name: "NPC-2" → "NPC_2".</summary>
     public string TestName => Id.Replace('-', '_').Replace('/', '_');
 }
