@@ -133,7 +133,7 @@ public static class PropertyChecker
                     var shrunk = (Case)f.Item3.Head;
                     var original = (Case)f.Item2.Head;
                     string msg = CheckCase(d, shrunk).Message;
-                    var rnd = f.Item5;
+                    var rnd = f.Item6; // the seed of the failing test (Item5 is the run's first seed)
                     cx = new Counterexample(shrunk, original, msg, f.Item1.NumberOfShrinks, f.Item1.NumberOfTests,
                         $"0x{rnd.Seed:x},0x{rnd.Gamma:x},{f.Item7}");
                     break;

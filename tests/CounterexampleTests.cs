@@ -1,0 +1,102 @@
+using BioModel.Core;
+using BioModel.Properties;
+
+namespace BioModel.Tests;
+
+/// <summary>
+/// What a reviewer gets when a property fails: a shrunk case, printed as a scenario file that reads back,
+/// the layout with PFNs in hex and the bvec table, and a replay line that reproduces the same case.
+/// A deliberately wrong property stands in for a broken model here.
+/// </summary>
+public sealed class CounterexampleTests
+{
+    /// <summary>"Every non-empty bio_add_page succeeds": false as soon as the array is full.</summary>
+    private static readonly PropertyDef Wrong = new()
+    {
+        Id = "WRONG-1",
+        Title = "every non-empty add succeeds (deliberately false)",
+        Generate = d =>
+        {
+            var w = WorldGen.Any(d);
+            return new Case(w, OpGen.BioAdd(d, w, allowFolio: false, allowRaw: false));
+        },
+        Check = c =>
+        {
+            var o = Ref.Run(c);
+            var a = (BioAddOp)c.Op!;
+            for (int i = 0; i < o.Returns.Length; i++)
+                if (a.Calls[i].Len > 0 && o.Returns[i] == 0) return Verdict.Fail($"{a.Calls[i]} returned 0");
+            return Verdict.Pass;
+        },
+    };
+
+    [Fact]
+    public void A_failing_property_prints_a_shrunk_replayable_counterexample()
+    {
+        var run = PropertyChecker.Run(Wrong, Profile.Dev);
+        Assert.False(run.Ok);
+        var cx = run.Counterexample!;
+        var a = (BioAddOp)cx.Shrunk.Op!;
+        Assert.True(a.Calls.Length <= 2, "shrunk to at most two calls: " + string.Join(", ", a.Calls));
+        Assert.True(a.Bio.MaxVecs <= 1 || a.Bio.Vcnt == a.Bio.MaxVecs - 1 || a.Calls.Length == 1, "the shrinker should reach a tiny bio");
+
+        var text = Campaign.FormatRun(run);
+        Assert.Contains("returned 0", text);
+        Assert.Contains("\"op\": \"bio_add_page\"", text);
+        Assert.Contains("#  pfn", text);
+        Assert.Matches(@"pfn 0x[0-9a-f]+", text);
+        Assert.Contains("replay: BIOMODEL_REPLAY=\"WRONG-1:", text);
+
+        // The printed scenario reads back to the same case.
+        Assert.True(ScenarioFile.TryParse(ScenarioFile.Write(cx.Shrunk.ToScenario("x")), out var s, out _));
+        Assert.Equal(cx.Shrunk.World, s!.World);
+
+        // The replay line reproduces the same shrunk case.
+        var again = PropertyChecker.Run(Wrong, Profile.Dev, cx.Replay);
+        Assert.Equal(cx.Shrunk, again.Counterexample!.Shrunk);
+    }
+
+    [Fact]
+    public void Check_throws_with_the_report_when_a_property_does_not_hold()
+    {
+        var lines = new List<string>();
+        var e = Assert.Throws<PropertyFailedException>(() => PropertyChecker.Check(Wrong, Profile.Dev, lines.Add));
+        Assert.Contains("WRONG-1", e.Message);
+        Assert.Contains("counterexample", e.Message);
+        Assert.NotEmpty(lines);
+    }
+
+    [Fact]
+    public void A_known_finding_that_is_not_reproduced_fails()
+    {
+        var never = new PropertyDef
+        {
+            Id = "NEVER-1",
+            Title = "always true, but declared a known finding",
+            Generate = d => new Case(WorldGen.Any(d), null),
+            Check = _ => Verdict.Pass,
+            Expect = Expectation.KnownFinding,
+            Finding = "none",
+        };
+        var run = PropertyChecker.Run(never, Profile.Dev);
+        Assert.False(run.Ok);
+        Assert.Contains("not reproduced", run.Problem);
+    }
+
+    [Fact]
+    public void An_under_represented_class_fails_a_property_that_holds()
+    {
+        var rare = new PropertyDef
+        {
+            Id = "RARE-1",
+            Title = "holds, but a required class is never reached",
+            Generate = d => new Case(WorldGen.Any(d), null),
+            Check = _ => Verdict.Pass,
+            Classify = _ => ["common"],
+            Required = [("rare", 0.01)],
+        };
+        var run = PropertyChecker.Run(rare, Profile.Dev);
+        Assert.False(run.Ok);
+        Assert.Contains("under-represented", run.Problem);
+    }
+}
