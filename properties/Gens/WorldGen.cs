@@ -18,9 +18,15 @@ public static class WorldGen
         var mdl = model ?? d.Weighted((25, MemoryModel.Flatmem), (45, MemoryModel.Sparsemem), (30, MemoryModel.SparsememVmemmap));
         bool is64 = !d.Chance(0.15);
         bool zd = d.Chance(0.9);
-        return new MachineConfig
+        // Start from the tiny preset of the model, so that scenario files print only what differs from it.
+        var basis = ArchPresets.Get(mdl switch
         {
-            Name = "custom",
+            MemoryModel.Flatmem => "tiny-flatmem",
+            MemoryModel.Sparsemem => "tiny-sparsemem",
+            _ => "tiny-vmemmap",
+        });
+        return basis with
+        {
             PageShift = pageShift,
             SectionSizeBits = pageShift + k,
             Model = mdl,
