@@ -135,8 +135,15 @@ public static class Shrinker
         if (b.Len > 1) yield return b with { Len = b.Len / 2 };
     }
 
-    /// <summary>Smaller iterators: less count, fewer segments, start at the beginning, offsets toward page starts.</summary>
+    /// <summary>
+    /// Smaller iterators: less count, fewer segments, start at the beginning, offsets toward page starts.
+    /// Never a used-up array iterator (segment pointer past the array): the generators do not build one,
+    /// and the extraction probes would read past the array.
+    /// </summary>
     public static IEnumerable<IterDesc> ShrinkIter(IterDesc it, ulong ps)
+        => ShrinkIterAll(it, ps).Where(x => x.Type == IterType.Ubuf || x.Index < x.SegmentCount);
+
+    private static IEnumerable<IterDesc> ShrinkIterAll(IterDesc it, ulong ps)
     {
         if (it.Count > 1)
         {

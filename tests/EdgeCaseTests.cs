@@ -424,4 +424,100 @@ public sealed class EdgeCaseTests
         var o = Run(Tiny(), new IterOp(it, [new IterStep(IterStepKind.Alignment, 0)]));
         Assert.Equal((long)((UserBase + 0x200) | 0x400 | (UserBase + 0x3000) | 0x8), o.Returns[0]);
     }
+
+    // ---------------------------------------------------------------- hardware segments, integrity merges
+
+    private static MergeableOp Pair(BvecDesc a, BvecDesc b, QueueLimits? q = null) => new(q ?? new QueueLimits(), [new BvecPair(a, b)]);
+
+    [Fact]
+    public void Physically_adjacent_bvecs_form_one_hardware_segment()
+        => Assert.Equal([1L], Run(Tiny(), Pair(new(0x20, 0x1000, 0), new(0x21, 0x200, 0))).Returns);
+
+    [Fact]
+    public void Hardware_segments_ignore_struct_page_contiguity()
+    {
+        // Padded classic memmaps: 0xf and 0x10 are not pointer-adjacent, but segments are built from physical addresses.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        Assert.Equal([1L], Run(w, Pair(new(0xf, 0x1000, 0), new(0x10, 0x200, 0))).Returns);
+    }
+
+    [Fact]
+    public void Two_GENERIC_pgmaps_never_form_one_hardware_segment()
+    {
+        var w = WithPgmaps(MemoryType.Generic, MemoryType.Generic);
+        Assert.Equal([0L], Run(w, Pair(new(0x23, 0x1000, 0), new(0x24, 0x1000, 0))).Returns); // 13920e4b7b78
+    }
+
+    [Fact]
+    public void KMSAN_and_segment_boundaries_stop_hardware_merges()
+    {
+        var kmsan = Tiny(config: m => m with { Kmsan = true });
+        Assert.Equal([0L], Run(kmsan, Pair(new(0x20, 0x800, 0), new(0x20, 0x100, 0x800))).Returns);
+        var q = new QueueLimits { SegBoundaryMask = 0xfff };
+        Assert.Equal([0L, 1L], Run(Tiny(), new MergeableOp(q, [new BvecPair(new(0x20, 0x1000, 0), new(0x21, 0x10, 0)), new BvecPair(new(0x20, 0x800, 0), new(0x20, 0x800, 0x800))])).Returns);
+    }
+
+    [Fact]
+    public void A_Xen_guest_merges_only_consecutive_bus_frames()
+    {
+        var w = Tiny(config: m => m with { XenGuest = true });
+        w = w with { Xen = [new XenRange(0x21, 1, 0x90)] };
+        Assert.Equal([0L], Run(w, Pair(new(0x20, 0x1000, 0), new(0x21, 0x10, 0))).Returns);
+        Assert.Equal([1L], Run(w, Pair(new(0x22, 0x1000, 0), new(0x23, 0x10, 0))).Returns);
+    }
+
+    [Fact]
+    public void Hw_merges_respect_max_segment_size_and_the_boundary_window()
+    {
+        var q = new QueueLimits { MaxSegmentSize = 0x1800, SegBoundaryMask = 0x1fff };
+        var o = Run(Tiny(), new HwMergeOp(q, new BvecDesc(0x20, 0x1000, 0),
+            [new AddCall(AddFn.BioAddPage, 0x21, 0x800, 0), new AddCall(AddFn.BioAddPage, 0x21, 0x10, 0x800), new AddCall(AddFn.BioAddPage, 0x22, 0x10, 0)]));
+        // 0x800 fits (0x1800 total); the next 0x10 would exceed max_segment_size; 0x22 is outside the 8 KiB window.
+        Assert.Equal([1L, 0L, 0L], o.Returns);
+        Assert.Equal([new BvecDesc(0x20, 0x1800, 0)], o.Bvecs);
+    }
+
+    // ---------------------------------------------------------------- integer widths
+
+    [Fact]
+    public void Bio_add_page_returns_an_int_and_bio_add_folio_reports_a_2GiB_add_as_failure()
+    {
+        var w = Big() with { Folios = [new Folio(0, 19)] };
+        var page = Run(w, Adds(Bio.Empty(2), (0, 0, 0x8000_0000)));
+        Assert.Equal([(long)int.MinValue], page.Returns); // 0x80000000 as an int
+        Assert.Equal(0x8000_0000u, page.Bio!.Size);
+        var folio = Run(w, new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, 0x8000_0000, 0)]));
+        Assert.Equal([0L], folio.Returns);           // false ...
+        Assert.Equal(0x8000_0000u, folio.Bio!.Size); // ... but the bytes are in the bio
+    }
+
+    [Fact]
+    public void Raw_add_past_BIO_MAX_SIZE_warns_wraps_and_is_reported()
+    {
+        var bio = Bio.With(4, new BvecDesc(0, uint.MaxValue, 0));
+        var o = Run(Big(), new BioAddOp(bio, [new AddCall(AddFn.RawBioAddPage, 0x10, 0x10, 0)]));
+        Assert.Equal(2, o.Bio!.Vcnt);
+        Assert.Equal(0xfu, o.Bio.Size); // bi_size wrapped
+        Assert.Contains(o.Warnings, x => x.Contains("bio_full"));
+        Assert.Contains(o.Violations, x => x.Contains("wraps bi_size"));
+    }
+
+    [Fact]
+    public void GUP_refuses_ranges_that_wrap_or_leave_user_space()
+    {
+        var w = Tiny(user: [0x20]);
+        Assert.Equal([-Errno.EOVERFLOW], Run(w, new ExtractPagesOp(IterDesc.ForUbuf(0xffff_ffff_ffff_f800, 0x100), 0x100, 1, false)).Returns);
+        Assert.Equal([-Errno.EFAULT], Run(w, new ExtractPagesOp(IterDesc.ForUbuf(0x8000_0000_0000, 0x100), 0x100, 1, false)).Returns);
+    }
+
+    [Fact]
+    public void Releasing_a_zero_length_pinned_bvec_drops_a_pin_nobody_took()
+    {
+        // A PINNED bio holding an empty bvec at in-page offset 0x200; a misaligned vector makes get_pages release it.
+        var w = Tiny(user: [0x20]);
+        var bio = Bio.With(4, new BvecDesc(0x30, 0, 0x200)) with { Flags = BioFlags.PagePinned };
+        var o = Run(w, new GetPagesOp(bio, Ubuf(0x4, 0x200), 0x1ff, 0));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Contains(o.Violations, x => x.Contains("unpin of PFN 0x30, which holds no pin"));
+    }
 }

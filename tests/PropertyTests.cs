@@ -28,6 +28,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void NPC_4() => Check("NPC-4");
     [Fact] public void NPC_5() => Check("NPC-5");
     [Fact] public void BIO_1() => Check("BIO-1");
+    [Fact] public void BIO_1_below_2g() => Check("BIO-1/below-2g");
     [Fact] public void BIO_2() => Check("BIO-2");
     [Fact] public void BIO_3() => Check("BIO-3");
     [Fact] public void BIO_4() => Check("BIO-4");

@@ -26,8 +26,12 @@ public readonly record struct VirtPage(MappingKind Kind, ulong Pfn)
 /// </summary>
 public sealed record AddressSpace(ulong Base, EqArray<VirtPage> Pages)
 {
-    /// <summary>Default start of the user buffer (x86-64 style).</summary>
+    /// <summary>Default start of the user buffer on a 64-bit machine (x86-64 style).</summary>
     public const ulong DefaultUserBase = 0x7f00_0000_0000;
+    /// <summary>Default start of the user buffer on a 32-bit machine (below the 3 GiB TASK_SIZE).</summary>
+    public const ulong DefaultUserBase32 = 0x4000_0000;
+
+    public static ulong DefaultUserBaseFor(MachineConfig m) => m.Is64Bit ? DefaultUserBase : DefaultUserBase32;
     /// <summary>Default start of the kernel vmalloc area (x86-64 VMALLOC_START).</summary>
     public const ulong DefaultVmallocBase = 0xffff_c900_0000_0000;
     /// <summary>Start of the direct map (x86-64 PAGE_OFFSET): virt_to_page(PageOffset + pfn·PAGE_SIZE) is pfn.</summary>

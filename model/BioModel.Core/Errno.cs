@@ -7,6 +7,7 @@ public static class Errno
     public const long ENOMEM = 12;
     public const long EFAULT = 14;
     public const long EINVAL = 22;
+    public const long EOVERFLOW = 75;
     public const long EREMOTEIO = 121;
 
     /// <summary>"-EFAULT" for −14, otherwise null.</summary>
@@ -16,6 +17,7 @@ public static class Errno
         -ENOMEM => "-ENOMEM",
         -EFAULT => "-EFAULT",
         -EINVAL => "-EINVAL",
+        -EOVERFLOW => "-EOVERFLOW",
         -EREMOTEIO => "-EREMOTEIO",
         _ => null,
     };

@@ -201,6 +201,15 @@ public static class LayoutRenderer
                 if (g.Bio.Vecs.Length > 0) RenderBvecTable(sb, w, g.Bio.Vecs.Items, "          ");
                 Line(sb, "iter in", RenderIter(g.Iter));
                 break;
+            case MergeableOp mo:
+                Line(sb, "op", $"biovec_phys_mergeable × {mo.Pairs.Length} (seg_boundary_mask {Hex(mo.Queue.SegBoundaryMask)})");
+                for (int i = 0; i < mo.Pairs.Length; i++) Line(sb, i == 0 ? "pairs" : "", $"[{i}] {mo.Pairs[i].A} + {mo.Pairs[i].B}");
+                break;
+            case HwMergeOp hm:
+                Line(sb, "op", $"bvec_try_merge_hw_page × {hm.Calls.Length} (seg_boundary_mask {Hex(hm.Queue.SegBoundaryMask)}, max_segment_size {Hex(hm.Queue.MaxSegmentSize)})");
+                Line(sb, "bvec in", hm.Bvec.ToString());
+                for (int i = 0; i < hm.Calls.Length; i++) Line(sb, i == 0 ? "calls" : "", $"[{i}] {hm.Calls[i]}");
+                break;
             case IterOp io:
                 Line(sb, "op", "iov_iter " + string.Join(", ", io.Steps.Select(s => s.Kind == IterStepKind.Alignment ? "alignment" : $"{IterStep.StepName(s.Kind)}({Hex(s.N)})")));
                 Line(sb, "iter in", RenderIter(io.Iter));
@@ -218,7 +227,7 @@ public static class LayoutRenderer
             Line(sb, "offset0", o.Offset0 is null ? "(not written)" : Hex(o.Offset0.Value));
             Line(sb, "pages", o.Pages.Length == 0 ? "-" : string.Join(" ", o.Pages.Select(p => Hex(p))));
         }
-        if (op is ExtractBvecsOp)
+        if (op is ExtractBvecsOp or HwMergeOp)
         {
             Line(sb, "bvecs", $"nr_vecs {o.Bvecs.Length}");
             RenderBvecTable(sb, w, o.Bvecs.Items);

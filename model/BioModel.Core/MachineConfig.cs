@@ -64,6 +64,9 @@ public sealed record MachineConfig
     public int PagePtrsPerBvec => BvecSize / PointerSize;
     /// <summary>MAX_RW_COUNT = INT_MAX &amp; PAGE_MASK (KERNEL-SPEC §3.1).</summary>
     public ulong MaxRwCount => int.MaxValue & PageMask;
+    /// <summary>TASK_SIZE_MAX: GUP refuses a user range that ends above it (x86-64 4-level paging; 3 GiB on 32-bit).</summary>
+    public ulong TaskSizeMax => Is64Bit ? 0x7fff_ffff_f000UL : 0xc000_0000UL;
+
     /// <summary>SECTION_IN_PAGE_FLAGS: defined exactly for classic SPARSEMEM (KERNEL-SPEC §4.3).</summary>
     public bool SectionInPageFlags => Model == MemoryModel.Sparsemem;
     /// <summary>SECTIONS_WIDTH = MAX_PHYSMEM_BITS − SECTION_SIZE_BITS (width of the section field in page flags).</summary>

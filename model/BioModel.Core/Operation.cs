@@ -97,3 +97,24 @@ public sealed record IterOp(IterDesc Iter, EqArray<IterStep> Steps) : Operation
 {
     public override string Kind => "iov_iter";
 }
+
+/// <summary>Two existing bvecs whose hardware-segment merge is asked about.</summary>
+public readonly record struct BvecPair(BvecDesc A, BvecDesc B);
+
+/// <summary>
+/// biovec_phys_mergeable(q, v1, v2) for each pair (block/blk.h): may the two bvecs form one hardware
+/// segment under the queue's limits? Returns 1 or 0 per pair.
+/// </summary>
+public sealed record MergeableOp(QueueLimits Queue, EqArray<BvecPair> Pairs) : Operation
+{
+    public override string Kind => "biovec_phys_mergeable";
+}
+
+/// <summary>
+/// bvec_try_merge_hw_page(q, bv, page, len, off) applied call after call to one bvec (the integrity path's
+/// merge helper, block/bio.c). Returns 1 or 0 per call; the outcome's bvec table holds the bvec after.
+/// </summary>
+public sealed record HwMergeOp(QueueLimits Queue, BvecDesc Bvec, EqArray<AddCall> Calls) : Operation
+{
+    public override string Kind => "bvec_try_merge_hw_page";
+}

@@ -63,6 +63,23 @@ public static class OperationValidator
             case IterOp io:
                 Iter(io.Iter, $"{at}.iter");
                 break;
+            case MergeableOp mo:
+                for (int i = 0; i < mo.Pairs.Length; i++)
+                {
+                    Page(mo.Pairs[i].A.Pfn, $"{at}.pairs[{i}][0].pfn");
+                    Page(mo.Pairs[i].B.Pfn, $"{at}.pairs[{i}][1].pfn");
+                }
+                break;
+            case HwMergeOp hm:
+                Page(hm.Bvec.Pfn, $"{at}.bvec.pfn");
+                for (int i = 0; i < hm.Calls.Length; i++)
+                {
+                    Page(hm.Calls[i].Pfn, $"{at}.calls[{i}].pfn");
+                    if (hm.Calls[i].Fn != AddFn.BioAddPage) errors.Add(($"{at}.calls[{i}].fn", "bvec_try_merge_hw_page takes (page, len, off) calls only"));
+                    if (hm.Calls[i].Len > uint.MaxValue) errors.Add(($"{at}.calls[{i}].len", "len is an unsigned int"));
+                    if (hm.Calls[i].Off > uint.MaxValue) errors.Add(($"{at}.calls[{i}].off", "off is an unsigned int"));
+                }
+                break;
             default:
                 errors.Add((at, $"unknown operation {op.GetType().Name}"));
                 break;

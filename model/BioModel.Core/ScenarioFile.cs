@@ -66,7 +66,8 @@ public static class ScenarioFile
     };
 
     private static readonly string[] OpKinds =
-        ["num_pages_contiguous", "bio_add_page", "iov_iter_extract_pages", "iov_iter_extract_bvecs", "bio_iov_iter_get_pages", "iov_iter"];
+        ["num_pages_contiguous", "bio_add_page", "iov_iter_extract_pages", "iov_iter_extract_bvecs", "bio_iov_iter_get_pages", "iov_iter",
+         "biovec_phys_mergeable", "bvec_try_merge_hw_page"];
 
     // ------------------------------------------------------------------ reading
 
@@ -148,7 +149,7 @@ public static class ScenarioFile
                 o.U64("start", required: true), o.U64("pages", required: true), o.Str("provider")));
             o.Done();
         }
-        var user = ReadSpace(root.Obj("user"), AddressSpace.DefaultUserBase, errs);
+        var user = ReadSpace(root.Obj("user"), AddressSpace.DefaultUserBaseFor(machine), errs);
         var kernel = ReadSpace(root.Obj("kernel"), AddressSpace.DefaultVmallocBase, errs);
         var xen = new List<XenRange>();
         foreach (var (v, p) in root.Arr("xen"))
@@ -362,6 +363,37 @@ public static class ScenarioFile
                 op = new IterOp(it, steps.ToEqArray());
                 break;
             }
+            case "biovec_phys_mergeable":
+            {
+                var q = ReadQueue(o.Obj("queue"));
+                var pairs = new List<BvecPair>();
+                foreach (var (v, p) in o.Arr("pairs", required: true))
+                {
+                    var po = JsonFields.Of(v, p, errs);
+                    if (po is null) continue;
+                    var a = ReadBvec(po.Obj("a", required: true), errs);
+                    var b = ReadBvec(po.Obj("b", required: true), errs);
+                    pairs.Add(new BvecPair(a, b));
+                    po.Done();
+                }
+                op = new MergeableOp(q, pairs.ToEqArray());
+                break;
+            }
+            case "bvec_try_merge_hw_page":
+            {
+                var q = ReadQueue(o.Obj("queue"));
+                var bv = ReadBvec(o.Obj("bvec", required: true), errs);
+                var calls = new List<AddCall>();
+                foreach (var (v, p) in o.Arr("calls", required: true))
+                {
+                    var c = JsonFields.Of(v, p, errs);
+                    if (c is null) continue;
+                    calls.Add(new AddCall(AddFn.BioAddPage, c.U64("pfn", required: true), c.U64("len", required: true), c.U64("off")));
+                    c.Done();
+                }
+                op = new HwMergeOp(q, bv, calls.ToEqArray());
+                break;
+            }
             default:
                 o.Error("op", $"unknown operation '{kind}' (known: {string.Join(", ", OpKinds)})");
                 op = null;
@@ -377,14 +409,37 @@ public static class ScenarioFile
         foreach (var (v, p) in o.Arr(name))
         {
             var b = JsonFields.Of(v, p, errs);
-            if (b is null) continue;
-            ulong pfn = b.U64("pfn", required: true), len = b.U64("len", required: true), off = b.U64("off");
-            if (len > uint.MaxValue) b.Error("len", $"bv_len 0x{len:x} does not fit 32 bits");
-            if (off > uint.MaxValue) b.Error("off", $"bv_offset 0x{off:x} does not fit 32 bits");
-            list.Add(new BvecDesc(pfn, (uint)len, (uint)off));
-            b.Done();
+            if (b is not null) list.Add(ReadBvec(b, errs));
         }
         return list.ToEqArray();
+    }
+
+    private static BvecDesc ReadBvec(JsonFields? b, List<ScenarioError> errs)
+    {
+        if (b is null) return default;
+        ulong pfn = b.U64("pfn", required: true), len = b.U64("len", required: true), off = b.U64("off");
+        if (len > uint.MaxValue) b.Error("len", $"bv_len 0x{len:x} does not fit 32 bits");
+        if (off > uint.MaxValue) b.Error("off", $"bv_offset 0x{off:x} does not fit 32 bits");
+        b.Done();
+        return new BvecDesc(pfn, (uint)len, (uint)off);
+    }
+
+    private static QueueLimits ReadQueue(JsonFields? qo)
+    {
+        var q = new QueueLimits();
+        if (qo is null) return q;
+        ulong mss = qo.U64("max_segment_size", q.MaxSegmentSize);
+        if (mss > uint.MaxValue) qo.Error("max_segment_size", "max_segment_size is 32 bits");
+        q = new QueueLimits
+        {
+            HasBdev = qo.Bool("bdev", q.HasBdev),
+            PciP2pdma = qo.Bool("p2pdma", q.PciP2pdma),
+            SegBoundaryMask = qo.U64("seg_boundary_mask", q.SegBoundaryMask),
+            MaxSegmentSize = (uint)Math.Min(mss, uint.MaxValue),
+            VirtBoundaryMask = qo.U64("virt_boundary_mask", q.VirtBoundaryMask),
+        };
+        qo.Done();
+        return q;
     }
 
     private static Bio ReadBio(JsonFields? o, List<ScenarioError> errs)
@@ -409,22 +464,7 @@ public static class ScenarioFile
             if (v.ValueKind == JsonValueKind.String && v.GetString() == "nomerge") opf |= BioOpf.NoMerge;
             else errs.Add(new(p, $"{JsonFields.Describe(v)} is not an opf bit (nomerge)"));
         }
-        var q = new QueueLimits();
-        var qo = o.Obj("queue");
-        if (qo is not null)
-        {
-            ulong mss = qo.U64("max_segment_size", q.MaxSegmentSize);
-            if (mss > uint.MaxValue) qo.Error("max_segment_size", "max_segment_size is 32 bits");
-            q = new QueueLimits
-            {
-                HasBdev = qo.Bool("bdev", q.HasBdev),
-                PciP2pdma = qo.Bool("p2pdma", q.PciP2pdma),
-                SegBoundaryMask = qo.U64("seg_boundary_mask", q.SegBoundaryMask),
-                MaxSegmentSize = (uint)Math.Min(mss, uint.MaxValue),
-                VirtBoundaryMask = qo.U64("virt_boundary_mask", q.VirtBoundaryMask),
-            };
-            qo.Done();
-        }
+        var q = ReadQueue(o.Obj("queue"));
         int idx = o.Int("idx", 0, 0, ushort.MaxValue);
         ulong done = o.U64("offset");
         if (done > uint.MaxValue) o.Error("offset", "bi_offset is 32 bits");
@@ -495,7 +535,7 @@ public static class ScenarioFile
                 if (p.Provider is not null) o["provider"] = p.Provider;
                 return (JsonNode)o;
             }));
-        if (!w.User.Pages.IsEmpty || w.User.Base != AddressSpace.DefaultUserBase) root["user"] = WriteSpace(w.User, w.Machine);
+        if (!w.User.Pages.IsEmpty || w.User.Base != AddressSpace.DefaultUserBaseFor(w.Machine)) root["user"] = WriteSpace(w.User, w.Machine);
         if (!w.Kernel.Pages.IsEmpty || w.Kernel.Base != AddressSpace.DefaultVmallocBase) root["kernel"] = WriteSpace(w.Kernel, w.Machine);
         if (!w.Xen.IsEmpty)
             root["xen"] = Arr(w.Xen.Select(x => (JsonNode)new JsonObject { ["pfn"] = H(x.Pfn), ["count"] = H(x.Count), ["bfn"] = H(x.Bfn) }));
@@ -599,6 +639,15 @@ public static class ScenarioFile
                     ? new JsonObject { ["alignment"] = true }
                     : new JsonObject { [IterStep.StepName(s.Kind)] = H(s.N) })));
                 break;
+            case MergeableOp mo:
+                if (mo.Queue != new QueueLimits()) o["queue"] = WriteQueue(mo.Queue);
+                o["pairs"] = Arr(mo.Pairs.Select(p => (JsonNode)new JsonObject { ["a"] = WriteBvec(p.A), ["b"] = WriteBvec(p.B) }));
+                break;
+            case HwMergeOp hm:
+                if (hm.Queue != new QueueLimits()) o["queue"] = WriteQueue(hm.Queue);
+                o["bvec"] = WriteBvec(hm.Bvec);
+                o["calls"] = Arr(hm.Calls.Select(c => (JsonNode)new JsonObject { ["pfn"] = H(c.Pfn), ["len"] = H(c.Len), ["off"] = H(c.Off) }));
+                break;
         }
         return o;
     }
@@ -620,18 +669,20 @@ public static class ScenarioFile
         if (b.Has(BioFlags.PagePinned)) flags.Add("page_pinned");
         if (flags.Count > 0) o["flags"] = Arr(flags);
         if ((b.Opf & BioOpf.NoMerge) != 0) o["opf"] = Arr([(JsonNode)"nomerge"]);
-        var d = new QueueLimits();
-        if (b.Queue != d)
-        {
-            var q = new JsonObject();
-            if (b.Queue.HasBdev != d.HasBdev) q["bdev"] = b.Queue.HasBdev;
-            if (b.Queue.PciP2pdma != d.PciP2pdma) q["p2pdma"] = b.Queue.PciP2pdma;
-            if (b.Queue.SegBoundaryMask != d.SegBoundaryMask) q["seg_boundary_mask"] = H(b.Queue.SegBoundaryMask);
-            if (b.Queue.MaxSegmentSize != d.MaxSegmentSize) q["max_segment_size"] = H(b.Queue.MaxSegmentSize);
-            if (b.Queue.VirtBoundaryMask != d.VirtBoundaryMask) q["virt_boundary_mask"] = H(b.Queue.VirtBoundaryMask);
-            o["queue"] = q;
-        }
+        if (b.Queue != new QueueLimits()) o["queue"] = WriteQueue(b.Queue);
         return o;
+    }
+
+    private static JsonObject WriteQueue(QueueLimits queue)
+    {
+        var d = new QueueLimits();
+        var q = new JsonObject();
+        if (queue.HasBdev != d.HasBdev) q["bdev"] = queue.HasBdev;
+        if (queue.PciP2pdma != d.PciP2pdma) q["p2pdma"] = queue.PciP2pdma;
+        if (queue.SegBoundaryMask != d.SegBoundaryMask) q["seg_boundary_mask"] = H(queue.SegBoundaryMask);
+        if (queue.MaxSegmentSize != d.MaxSegmentSize) q["max_segment_size"] = H(queue.MaxSegmentSize);
+        if (queue.VirtBoundaryMask != d.VirtBoundaryMask) q["virt_boundary_mask"] = H(queue.VirtBoundaryMask);
+        return q;
     }
 
     private static JsonObject WriteIter(IterDesc it)

@@ -24,7 +24,7 @@ public sealed record World(
     /// <summary>A world with the given sections and nothing else.</summary>
     public static World Create(MachineConfig machine, IEnumerable<ulong> sections, MemmapPlacement? placement = null)
         => new(machine, new PhysicalMemory(sections.ToEqArray(), placement ?? MemmapPlacement.NodeBuffer()), [], [],
-               AddressSpace.Empty(AddressSpace.DefaultUserBase), AddressSpace.Empty(AddressSpace.DefaultVmallocBase), []);
+               AddressSpace.Empty(AddressSpace.DefaultUserBaseFor(machine)), AddressSpace.Empty(AddressSpace.DefaultVmallocBase), []);
 
     /// <summary>Every reason this world cannot exist, each with a scenario-file path.</summary>
     public IReadOnlyList<(string Path, string Reason)> Problems() => WorldValidator.Validate(this);

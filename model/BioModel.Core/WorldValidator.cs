@@ -119,6 +119,8 @@ public static class WorldValidator
                 errors.Add(($"$.folios[{sortedF[i].i}]", $"folio at 0x{sortedF[i].fo.Head:x} overlaps the folio at 0x{sortedF[i - 1].fo.Head:x}"));
 
         CheckSpace(errors, f, w.User, "$.user", m);
+        if (w.User.End(m.PageSize) > m.TaskSizeMax)
+            errors.Add(("$.user.base", $"the user mapping ends at 0x{w.User.End(m.PageSize):x}, above TASK_SIZE_MAX 0x{m.TaskSizeMax:x}"));
         CheckSpace(errors, f, w.Kernel, "$.kernel", m);
 
         var xen = w.Xen.Select((x, i) => (x, i)).OrderBy(t => t.x.Pfn).ToList();

@@ -34,7 +34,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         if (!_m.XenPageSizeMatches) return false;
         ulong bfn1 = mm.PfnToBfn(bv.Pfn);
         ulong bfn2 = mm.PfnToBfn(mm.PageToPfn(page));
-        return bfn1 + (((ulong)bv.Offset + bv.Len) >> _m.PageShift) == bfn2;
+        return bfn1 + (unchecked(bv.Offset + bv.Len) >> _m.PageShift) == bfn2; // unsigned int sum, as in C
     }
 
     /// <summary>
@@ -113,15 +113,15 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
     /// </summary>
     public Bio RawAddPage(Bio bio, ulong page, uint len, uint off)
     {
-        CheckCallerRange("__bio_add_page", page, len, off);
         if (bio.Has(BioFlags.Cloned)) fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
         if (BioFull(bio, len))
         {
             fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_full(bio, len))");
-            throw fx.Fatal(bio.Vcnt >= bio.MaxVecs
-                ? $"__bio_add_page on a full bio: bi_io_vec[{bio.Vcnt}] is written past bi_max_vecs {bio.MaxVecs}"
-                : $"__bio_add_page of 0x{len:x} bytes wraps bi_size 0x{bio.Size:x} past BIO_MAX_SIZE");
+            if (bio.Vcnt >= bio.MaxVecs)
+                throw fx.Fatal($"__bio_add_page on a full bio: bi_io_vec[{bio.Vcnt}] is written past bi_max_vecs {bio.MaxVecs}");
+            fx.Breach($"__bio_add_page of 0x{len:x} bytes wraps bi_size 0x{bio.Size:x} past BIO_MAX_SIZE");
         }
+        CheckCallerRange("__bio_add_page", page, len, off);
         return Append(bio, page, len, off);
     }
 
@@ -134,7 +134,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         {
             Vecs = bio.Vecs.Take(bio.Vcnt).Add(bv),
             Vcnt = (ushort)(bio.Vcnt + 1),
-            Size = bio.Size + len,
+            Size = unchecked(bio.Size + len),
             Opf = opf,
         };
     }
@@ -143,9 +143,10 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
     /// bio_add_page, newest order of checks (KERNEL-SPEC §1.6): cloned → 0 with a warning; len 0 → 0 with a
     /// warning (643893647cac); bi_size would pass BIO_MAX_SIZE → 0; with a last bvec: P2PDMA-incompatible
     /// pages → 0 (reject even with room), same pgmap and a successful merge → merged; then a full array → 0;
-    /// else a new bvec. Merge before capacity: a full bio still accepts a merge.
+    /// else a new bvec. Merge before capacity: a full bio still accepts a merge. The return type is int: a
+    /// length of 2 GiB or more that was added comes back negative.
     /// </summary>
-    public (Bio Bio, uint Added) AddPage(Bio bio, ulong page, uint len, uint off)
+    public (Bio Bio, int Added) AddPage(Bio bio, ulong page, uint len, uint off)
     {
         if (bio.Has(BioFlags.Cloned))
         {
@@ -158,30 +159,33 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
             return (bio, 0);
         }
         if (bio.Size > BioLimits.BioMaxSize - len) return (bio, 0);
-        CheckCallerRange("bio_add_page", page, len, off);
         if (bio.Vcnt > 0)
         {
             var last = bio.Vecs[bio.Vcnt - 1];
             ulong lastPage = mm.PfnToPage(last.Pfn);
             if (!mm.ZoneDevicePagesCompatible(lastPage, page)) return (bio, 0);
             if (mm.ZoneDevicePagesHaveSamePgmap(lastPage, page) && TryMergePage(last, page, len, off) is { } merged)
-                return (bio with { Vecs = bio.Vecs.SetItem(bio.Vcnt - 1, merged), Size = bio.Size + len }, len);
+            {
+                CheckCallerRange("bio_add_page", page, len, off);
+                return (bio with { Vecs = bio.Vecs.SetItem(bio.Vcnt - 1, merged), Size = bio.Size + len }, unchecked((int)len));
+            }
         }
         if (bio.Vcnt >= bio.MaxVecs) return (bio, 0);
-        return (Append(bio, page, len, off), len);
+        CheckCallerRange("bio_add_page", page, len, off);
+        return (Append(bio, page, len, off), unchecked((int)len));
     }
 
     /// <summary>
     /// bio_add_folio(bio, folio, len, off): false when len &gt; BIO_MAX_SIZE; otherwise bio_add_page on
-    /// folio_page(folio, off / PAGE_SIZE) at off % PAGE_SIZE, true when it added anything. No check that
-    /// off or off + len lie inside the folio (26064d3e2b4d).
+    /// folio_page(folio, off / PAGE_SIZE) at off % PAGE_SIZE, "added" when that returned more than 0. No
+    /// check that off or off + len lie inside the folio (26064d3e2b4d); a page pointer past the folio is
+    /// only a problem where bio_add_page dereferences it. Because bio_add_page returns an int, a 2–4 GiB
+    /// range that was added reports false.
     /// </summary>
     public (Bio Bio, bool Added) AddFolio(Bio bio, ulong folio, ulong len, ulong off)
     {
         if (len > BioLimits.BioMaxSize) return (bio, false);
         ulong page = mm.FolioPage(folio, off >> _m.PageShift);
-        if (!mm.IsStructPage(page))
-            throw fx.Fatal($"bio_add_folio: folio_page(folio 0x{mm.PageToPfn(folio):x}, {off >> _m.PageShift}) at {LayoutRenderer.MemmapRel(page)} is not a struct page");
         var (b, added) = AddPage(bio, page, (uint)len, (uint)(off & ~_m.PageMask));
         return (b, added > 0);
     }

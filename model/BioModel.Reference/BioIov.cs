@@ -17,14 +17,40 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
     private readonly Extract _ex = new(mm, fx);
 
     /// <summary>
-    /// __bio_release_pages(bio, mark_dirty): walks the bio per folio piece and unpins, in each piece, the
-    /// pages it touches ((offset + length − 1)/PAGE_SIZE − offset/PAGE_SIZE + 1). Per page this is every
-    /// page a bvec spans, reached by struct-page increments from bv_page.
+    /// __bio_release_pages(bio, mark_dirty): walks the bio per folio piece (bio_for_each_folio_all: the
+    /// first piece starts at bv_offset inside bv_page's folio, later pieces at offset 0 of folio_next) and
+    /// unpins, in each piece, (offset + length − 1)/PAGE_SIZE − offset/PAGE_SIZE + 1 pages of the folio, in
+    /// size_t arithmetic. The model counts pins per page: it unpins exactly those pages. A zero-length
+    /// bvec unpins 1 page at a non-zero in-page offset, 0 at a later page start, and wraps at offset 0.
     /// </summary>
     public void ReleasePages(Bio bio)
     {
+        ulong ps = _m.PageSize;
         foreach (var bv in bio.InUse)
-            foreach (ulong pfn in BvecPages(bv)) fx.Unpin(pfn);
+        {
+            ulong page = mm.PfnToPage(bv.Pfn);
+            ulong folio = mm.PageFolio(page);
+            ulong offset = bv.Offset + ps * (ulong)mm.FolioPageIdx(folio, page);
+            ulong remaining = bv.Len;
+            ulong length = Math.Min(mm.FolioSize(folio) - offset, remaining);
+            while (true)
+            {
+                ulong n = unchecked((offset + length - 1) / ps - offset / ps + 1);
+                ulong head = mm.PageToPfn(folio);
+                if (offset >= mm.FolioSize(folio))
+                    throw fx.Fatal($"__bio_release_pages: bvec {bv} starts 0x{offset:x} bytes into the folio at 0x{head:x}, past its end: {n} pins would be dropped from a folio that holds none of those pages");
+                if (n > (1UL << mm.FolioOrder(folio)))
+                    throw fx.Fatal($"__bio_release_pages: bvec {bv} unpins 0x{n:x} pages of the folio at 0x{head:x} (the page count wraps)");
+                for (ulong k = 0; k < n; k++) fx.Unpin(head + offset / ps + k);
+                remaining -= length;
+                if (remaining == 0) break;
+                folio = mm.PageAdd(folio, 1L << mm.FolioOrder(folio)); // folio_next
+                if (!mm.IsStructPage(folio))
+                    throw fx.Fatal($"__bio_release_pages: folio_next after PFN 0x{head:x} is not a struct page (the bvec is not pointer-contiguous)");
+                offset = 0;
+                length = Math.Min(mm.FolioSize(folio), remaining);
+            }
+        }
     }
 
     /// <summary>The PFNs of the pages a bvec spans, reached as bvec_advance does: bv_page + offset/PAGE_SIZE, then +1 per page.</summary>
@@ -69,7 +95,15 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
     {
         var vecs = bio.Vecs;
         if (!_m.DebugKernel)
-            return vecs.Length == 0 || ((vecs[bio.Idx].Offset + (ulong)bio.Done) & mask) == 0;
+        {
+            if (bio.Idx >= vecs.Length)
+            {
+                fx.Breach("bio_iov_bvec_aligned reads the bvec past the end of the borrowed array (used-up iterator)");
+                if (mask != 0) throw fx.Fatal("bio_iov_bvec_aligned: the offset of a bvec past the end of the array decides the result");
+                return true;
+            }
+            return ((vecs[bio.Idx].Offset + (ulong)bio.Done) & mask) == 0;
+        }
         // for_each_mp_bvec: multi-page views while bi_size > 0, advancing by the produced length.
         ulong size = bio.Size, done = bio.Done;
         int idx = bio.Idx;

@@ -19,9 +19,6 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
     /// <summary>ITER_ALLOW_P2PDMA.</summary>
     public const int IterAllowP2pdma = 0x01;
 
-    /// <summary>x86-64 TASK_SIZE_MAX: GUP refuses a range that ends above it (-EFAULT) before pinning anything.</summary>
-    public const ulong TaskSizeMax = 0x7fff_ffff_f000;
-
     /// <summary>
     /// want_pages_array(size, start, maxpages): min(⌈(size + start) / PAGE_SIZE⌉, maxpages), with a
     /// warning when that is 0 ("caller should have prevented that"). The callers here always pass an array,
@@ -39,12 +36,14 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
     /// pin_user_pages_fast(addr, n, gup_flags): pins page after page of the user mapping and stops at the
     /// first page it cannot pin: unmapped or VM_IO/PFNMAP (-EFAULT), read-only with FOLL_WRITE (-EFAULT), a
     /// PCI P2PDMA page without FOLL_PCI_P2PDMA (-EREMOTEIO). The first page's error is returned; after
-    /// progress the count pinned so far. A range ending above TASK_SIZE_MAX is refused up front.
+    /// progress the count pinned so far. Before anything is pinned a range that wraps gives -EOVERFLOW
+    /// (check_add_overflow) and one ending above TASK_SIZE_MAX -EFAULT.
     /// </summary>
     public long PinUserPagesFast(ulong addr, uint n, bool write, bool p2pdma, List<ulong> pages)
     {
         ulong ps = _m.PageSize;
-        if (addr + (ulong)n * ps < addr || addr + (ulong)n * ps > TaskSizeMax) return -Errno.EFAULT;
+        if (addr + (ulong)n * ps < addr) return -Errno.EOVERFLOW;
+        if (addr + (ulong)n * ps > _m.TaskSizeMax) return -Errno.EFAULT;
         for (uint i = 0; i < n; i++)
         {
             var vp = _w.User.At(addr + i * ps, _m.PageShift);
@@ -270,27 +269,30 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
     public BvecsResult ExtractBvecs(IterDesc it, EqArray<BvecDesc> bv, ulong maxSize, ushort maxVecs, uint memAlignMask, int flags)
     {
         int nrVecs = bv.Length;
+        ushort entriesLeft = unchecked((ushort)(maxVecs - nrVecs)); // unsigned short, wraps
         if (nrVecs > maxVecs)
-            throw fx.Fatal($"iov_iter_extract_bvecs: nr_vecs {nrVecs} > max_vecs {maxVecs} on entry; entries_left wraps to {(ushort)(maxVecs - nrVecs)} and the page array lands beyond bv[max_vecs]");
-        if (nrVecs == maxVecs)
+            fx.Breach($"iov_iter_extract_bvecs: nr_vecs {nrVecs} > max_vecs {maxVecs} on entry (entries_left wraps to {entriesLeft})");
+        else if (nrVecs == maxVecs)
             fx.Breach($"iov_iter_extract_bvecs: no room on entry (nr_vecs == max_vecs == {maxVecs})");
-        uint entriesLeft = (uint)(maxVecs - nrVecs);
 
-        // 1. Alignment probe (b0d8d56b): the current segment for UBUF/IOVEC/KVEC, every segment otherwise.
-        if (memAlignMask != 0)
+        // 1. Alignment probe (b0d8d56b), unconditional: the current segment for UBUF/IOVEC/KVEC, every
+        //    segment otherwise. With a used-up array iterator it reads past the end of the array; the value
+        //    only matters when the mask is non-zero.
+        ulong? probe = it.Type is IterType.Ubuf or IterType.Iovec or IterType.Kvec
+            ? IovIter.CurrentSegment(it) is { } cur ? cur.Addr | cur.Len : null
+            : IovIter.Alignment(it);
+        if (probe is null)
         {
-            if (it.Type is IterType.Ubuf or IterType.Iovec or IterType.Kvec)
-            {
-                var cur = IovIter.CurrentSegment(it)
-                    ?? throw fx.Fatal("iov_iter_extract_bvecs: alignment probe reads the iovec past the end of the array");
-                if (((cur.Addr | cur.Len) & memAlignMask) != 0) return new BvecsResult(-Errno.EINVAL, bv, it);
-            }
-            else if ((IovIter.Alignment(it) & memAlignMask) != 0) return new BvecsResult(-Errno.EINVAL, bv, it);
+            fx.Breach("iov_iter_extract_bvecs: the alignment probe reads past the end of the segment array (used-up iterator)");
+            if (memAlignMask != 0) throw fx.Fatal("iov_iter_extract_bvecs: the alignment of a segment past the end of the array decides the result");
         }
+        else if ((probe.Value & memAlignMask) != 0) return new BvecsResult(-Errno.EINVAL, bv, it);
 
         // 2–3. Extract into the tail-parked page array (at most entries_left pages).
         var ex = ExtractPages(it, maxSize, entriesLeft, flags);
         if (ex.Ret <= 0) return new BvecsResult(ex.Ret == 0 ? -Errno.EFAULT : ex.Ret, bv, ex.Iter);
+        if (nrVecs > maxVecs)
+            throw fx.Fatal($"iov_iter_extract_bvecs: {ex.Pages.Count} page pointers written at slot {(ulong)nrVecs * (ulong)_m.PagePtrsPerBvec + (ulong)entriesLeft * (ulong)(_m.PagePtrsPerBvec - 1)}, beyond bv[max_vecs = {maxVecs}]");
         it = ex.Iter;
         ulong size = (ulong)ex.Ret, offset = ex.Offset0!.Value;
         var pages = ex.Pages;

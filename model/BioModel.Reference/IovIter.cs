@@ -100,12 +100,14 @@ public static class IovIter
     /// iov_iter_alignment: OR of every start address and length still to be consumed. UBUF: (ubuf +
     /// iov_offset) | count, 0 when count is 0. IOVEC/KVEC: each non-empty segment's start and count-clipped
     /// length. BVEC: each bvec's bv_offset + skip and clipped length (zero-length ones included; the
-    /// accumulator is 32 bits). The array loops run at least once, even with count 0.
+    /// accumulator is 32 bits). The array loops run at least once, even with count 0: on a used-up array
+    /// iterator the first read is past the end of the array, and the result is null (unknown).
     /// </summary>
-    public static ulong Alignment(IterDesc it)
+    public static ulong? Alignment(IterDesc it)
     {
         if (it.Type == IterType.Ubuf)
             return it.Count == 0 ? 0 : (it.Ubuf + it.IovOffset) | it.Count;
+        if (it.Index >= it.SegmentCount) return null;
         ulong size = it.Count, skip = it.IovOffset;
         if (it.Type == IterType.Bvec)
         {

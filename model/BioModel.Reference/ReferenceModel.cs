@@ -117,9 +117,30 @@ public sealed class ReferenceModel : IKernelModel
                                 returns.Add((long)IovIter.Npages(iter, s.N, world.Machine));
                                 break;
                             default:
-                                returns.Add((long)IovIter.Alignment(iter));
+                                returns.Add((long)(IovIter.Alignment(iter)
+                                    ?? throw fx.Fatal("iov_iter_alignment reads past the end of the segment array (used-up iterator)")));
                                 break;
                         }
+                    }
+                    break;
+                }
+                case MergeableOp mo:
+                {
+                    var add = new BioAdd(mm, fx);
+                    foreach (var p in mo.Pairs) returns.Add(add.BiovecPhysMergeable(mo.Queue, p.A, p.B) ? 1 : 0);
+                    break;
+                }
+                case HwMergeOp hm:
+                {
+                    var add = new BioAdd(mm, fx);
+                    var bv = hm.Bvec;
+                    bvecs = [bv];
+                    foreach (var c in hm.Calls)
+                    {
+                        var merged = add.TryMergeHwPage(hm.Queue, bv, mm.PfnToPage(c.Pfn), (uint)c.Len, (uint)c.Off);
+                        returns.Add(merged is null ? 0 : 1);
+                        if (merged is { } m2) bv = m2;
+                        bvecs = [bv];
                     }
                     break;
                 }

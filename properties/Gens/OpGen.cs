@@ -295,6 +295,16 @@ public static class OpGen
         return new BioAddOp(bio, calls.ToEqArray());
     }
 
+    /// <summary>A bvec as iov_iter_extract_bvecs makes them: normalised offset, clipped to its folio, never empty.</summary>
+    public static BvecDesc ExtractionLike(World w, BvecDesc b)
+    {
+        ulong ps = w.Machine.PageSize;
+        ulong pfn = b.Pfn + b.Offset / ps, off = b.Offset % ps;
+        var fo = w.Facts.FolioOf(pfn);
+        ulong room = (fo.End - pfn) * ps - off;
+        return new BvecDesc(pfn, (uint)Math.Max(1, Math.Min(b.Len, room)), (uint)off);
+    }
+
     /// <summary>Is pfn + k's struct page exactly k struct pages after pfn's (so (pfn, off ≥ PAGE_SIZE) names the right page)?</summary>
     public static bool PointerReaches(World w, ulong pfn, ulong k)
     {
@@ -318,6 +328,19 @@ public static class OpGen
                Oracle.PgmapId(w, pfn + run) == pgmap)
             run++;
         return run;
+    }
+
+    /// <summary>
+    /// One add of 2 GiB or more on a big world: bio_add_page of a long contiguous range, or bio_add_folio of
+    /// (most of) a 2 GiB folio. bio_add_page returns an int.
+    /// </summary>
+    public static BioAddOp BioAddHuge(Draw d, World w)
+    {
+        ulong len = d.Weighted((40, 0x8000_0000UL), (30, d.U64(0x8000_0001UL, 0xffff_f000UL)), (30, (ulong)d.Int(1, 0x7fff) * 0x1000));
+        var big = w.Folios.FirstOrDefault(f => f.Head == 0 && f.Order >= 19);
+        if (big.Order >= 19 && d.Chance(0.5))
+            return new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, Math.Min(len, big.NrPages * w.Machine.PageSize), 0)]);
+        return new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddPage, 0, len, 0)]);
     }
 
     // ------------------------------------------------------------------ extraction
@@ -367,7 +390,12 @@ public static class OpGen
             ushort max = SmallVecs(d);
             bio = SomeBio(d, w, max, prefill: 0.2);
             if (bio.Vcnt >= max) bio = Bio.With((ushort)(max + 1), [.. bio.Vecs]) with { Flags = bio.Flags };
-            if (bio.Vcnt > 0 && it.UserBacked) bio = bio with { Flags = bio.Flags | BioFlags.PagePinned };
+            if (bio.Vcnt > 0 && it.UserBacked)
+            {
+                // Pinned bvecs look like extraction output: bv_offset < PAGE_SIZE, inside one folio.
+                var vecs = bio.Vecs.Select(b => ExtractionLike(w, b)).ToArray();
+                bio = Bio.With(bio.MaxVecs, vecs) with { Flags = bio.Flags | BioFlags.PagePinned };
+            }
         }
         bio = bio with { Queue = new QueueLimits { HasBdev = d.Chance(0.9), PciP2pdma = d.Chance(0.5) } };
         uint lenMask = LenAlignMask(d, Ps(w));

@@ -77,7 +77,7 @@ public static class WorldGen
         if (m.ZoneDevice && d.Chance(pgmapChance)) w = w with { Pgmaps = Pgmaps(d, w).ToEqArray() };
         w = w with
         {
-            User = new AddressSpace(AddressSpace.DefaultUserBase, UserPages(d, w, d.Int(1, Math.Max(1, Math.Min(maxUserPages, 2 + d.Size / 3)))).ToEqArray()),
+            User = new AddressSpace(AddressSpace.DefaultUserBaseFor(m), UserPages(d, w, d.Int(1, Math.Max(1, Math.Min(maxUserPages, 2 + d.Size / 3)))).ToEqArray()),
         };
         if (d.Chance(0.5))
             w = w with { Kernel = new AddressSpace(AddressSpace.DefaultVmallocBase, UserPages(d, w, d.Int(1, 12), kinds: false).ToEqArray()) };
@@ -109,6 +109,7 @@ public static class WorldGen
         ulong end = m.PagesPerSection;
         int o = d.Int(0, 9);
         if (o > 0) folios.Add(new Folio(end - (1UL << o), o));
+        if (d.Chance(0.5)) folios.Add(new Folio(0, d.Chance(0.5) ? 19 : 18)); // a 2 GiB or 1 GiB folio
         w = w with { Folios = folios.ToEqArray() };
         if (w.Memory.PresentSections.Length > 1 && d.Chance(0.5))
             w = w with { Pgmaps = [new Pgmap(1, d.Chance(0.5) ? MemoryType.PciP2pdma : MemoryType.Generic, end, 16, "nvme0")] };

@@ -13,11 +13,13 @@ public static class GpProps
 
     /// <summary>
     /// A call within the contract: a bio with a free bvec (or a BVEC iterator, which borrows its array),
-    /// and bytes already in the bio aligned to len_align_mask + 1 (align-down reverts the iterator by
-    /// bi_size &amp; mask, so unaligned bytes from elsewhere would be "given back" to this iterator).
+    /// bytes already in the bio aligned to len_align_mask + 1 (align-down reverts the iterator by
+    /// bi_size &amp; mask, so unaligned bytes from elsewhere would be "given back" to this iterator), and
+    /// pinned bvecs that look like extraction output (the release path walks them per folio).
     /// </summary>
     public static bool RoomOnEntry(Case c)
-        => c.Op is GetPagesOp g && (g.Iter.Type == IterType.Bvec || (g.Bio.Vcnt < g.Bio.MaxVecs && (g.Bio.Size & g.LenAlignMask) == 0));
+        => c.Op is GetPagesOp g && (g.Iter.Type == IterType.Bvec || (g.Bio.Vcnt < g.Bio.MaxVecs && (g.Bio.Size & g.LenAlignMask) == 0 &&
+           (!g.Bio.Has(BioFlags.PagePinned) || g.Bio.InUse.All(b => OpGen.ExtractionLike(c.World, b) == b))));
 
     private static IEnumerable<string> Classes(Case c)
     {
