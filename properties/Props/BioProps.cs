@@ -108,6 +108,17 @@ public static class BioProps
         return Verdict.Pass;
     }
 
+    /// <summary>A property judged on every add call of a sequence, one call at a time.</summary>
+    private static PropertyDef StepDef(string id, string title, (string, double)[] required, Func<World, Step, Verdict> check) => new()
+    {
+        Id = id,
+        Title = title,
+        Generate = d => Gen(d),
+        Classify = Classes,
+        Required = required,
+        Check = c => EachStep(c, check),
+    };
+
     private static List<(ulong, ulong)> BioRanges(World w, Bio b) => Oracle.Normalize(b.InUse.Select(v => Oracle.Range(w, v)));
 
     public static IEnumerable<PropertyDef> All()
@@ -131,55 +142,31 @@ public static class BioProps
         };
         yield return bio1;
         yield return bio1.Twin("below-2g", "every add shorter than 2 GiB", c => ((BioAddOp)c.Op!).Calls.All(x => x.Len < 0x8000_0000UL), reach);
-        yield return new PropertyDef
+        yield return StepDef("BIO-2", "bi_size == Σ bv_len (without overflow) ≤ BIO_MAX_SIZE; bi_vcnt ≤ bi_max_vecs", reach, (w, s) =>
         {
-            Id = "BIO-2",
-            Title = "bi_size == Σ bv_len (without overflow) ≤ BIO_MAX_SIZE; bi_vcnt ≤ bi_max_vecs",
-            Generate = d => Gen(d),
-            Classify = Classes,
-            Required = reach,
-            Check = c => EachStep(c, (w, s) =>
-            {
-                ulong sum = 0;
-                foreach (var v in s.After.InUse) sum += v.Len;
-                if (sum != s.After.Size) return Verdict.Fail($"bi_size {Ref.Hex(s.After.Size)} != Σ bv_len {Ref.Hex(sum)}");
-                if (sum > BioLimits.BioMaxSize) return Verdict.Fail($"Σ bv_len {Ref.Hex(sum)} exceeds BIO_MAX_SIZE");
-                return Verdict.Require(s.After.Vcnt <= s.After.MaxVecs, () => $"bi_vcnt {s.After.Vcnt} > bi_max_vecs {s.After.MaxVecs}");
-            }),
-        };
-        yield return new PropertyDef
+            ulong sum = 0;
+            foreach (var v in s.After.InUse) sum += v.Len;
+            if (sum != s.After.Size) return Verdict.Fail($"bi_size {Ref.Hex(s.After.Size)} != Σ bv_len {Ref.Hex(sum)}");
+            if (sum > BioLimits.BioMaxSize) return Verdict.Fail($"Σ bv_len {Ref.Hex(sum)} exceeds BIO_MAX_SIZE");
+            return Verdict.Require(s.After.Vcnt <= s.After.MaxVecs, () => $"bi_vcnt {s.After.Vcnt} > bi_max_vecs {s.After.MaxVecs}");
+        });
+        yield return StepDef("BIO-3", "Merge soundness: a merge only when the bytes follow physically, the join is in one page or the struct pages are adjacent, the pgmaps match, and neither KMSAN nor Xen forbids it", reach, (w, s) =>
         {
-            Id = "BIO-3",
-            Title = "Merge soundness: a merge only when the bytes follow physically, the join is in one page or the struct pages are adjacent, the pgmaps match, and neither KMSAN nor Xen forbids it",
-            Generate = d => Gen(d),
-            Classify = Classes,
-            Required = reach,
-            Check = c => EachStep(c, (w, s) =>
-            {
-                if (!s.Merged) return Verdict.Pass;
-                var last = s.Before.Vecs[s.Before.Vcnt - 1];
-                var (pfn, off) = Start(w, s.Call);
-                return Verdict.Require(Oracle.MergeAllowed(w, last, pfn, off, out var why), () => $"merged into {last} although {why}");
-            }),
-        };
-        yield return new PropertyDef
+            if (!s.Merged) return Verdict.Pass;
+            var last = s.Before.Vecs[s.Before.Vcnt - 1];
+            var (pfn, off) = Start(w, s.Call);
+            return Verdict.Require(Oracle.MergeAllowed(w, last, pfn, off, out var why), () => $"merged into {last} although {why}");
+        });
+        yield return StepDef("BIO-4", "Merge completeness: when every merge condition holds the add merges (and so succeeds even with a full bvec array)", reach, (w, s) =>
         {
-            Id = "BIO-4",
-            Title = "Merge completeness: when every merge condition holds the add merges (and so succeeds even with a full bvec array)",
-            Generate = d => Gen(d),
-            Classify = Classes,
-            Required = reach,
-            Check = c => EachStep(c, (w, s) =>
-            {
-                if (s.Call.Fn == AddFn.RawBioAddPage || s.Before.Vcnt == 0 || s.Before.Has(BioFlags.Cloned) || s.Call.Len == 0) return Verdict.Pass;
-                if (s.Before.Size + s.Call.Len > BioLimits.BioMaxSize) return Verdict.Pass;
-                var last = s.Before.Vecs[s.Before.Vcnt - 1];
-                var (pfn, off) = s.Call.Fn == AddFn.BioAddFolio ? Start(w, s.Call) : (s.Call.Pfn, s.Call.Off);
-                if (!Compatible(w, last.Pfn, s.Call.Fn == AddFn.BioAddFolio ? pfn : s.Call.Pfn)) return Verdict.Pass;
-                if (!Oracle.MergeAllowed(w, last, pfn, off, out _)) return Verdict.Pass;
-                return Verdict.Require(s.Merged, () => $"every merge condition holds against {last}, but the add {(s.Added ? "made a new bvec" : "was refused")}{(s.Before.Vcnt >= s.Before.MaxVecs ? " (the array was full)" : "")}");
-            }),
-        };
+            if (s.Call.Fn == AddFn.RawBioAddPage || s.Before.Vcnt == 0 || s.Before.Has(BioFlags.Cloned) || s.Call.Len == 0) return Verdict.Pass;
+            if (s.Before.Size + s.Call.Len > BioLimits.BioMaxSize) return Verdict.Pass;
+            var last = s.Before.Vecs[s.Before.Vcnt - 1];
+            var (pfn, off) = s.Call.Fn == AddFn.BioAddFolio ? Start(w, s.Call) : (s.Call.Pfn, s.Call.Off);
+            if (!Compatible(w, last.Pfn, s.Call.Fn == AddFn.BioAddFolio ? pfn : s.Call.Pfn)) return Verdict.Pass;
+            if (!Oracle.MergeAllowed(w, last, pfn, off, out _)) return Verdict.Pass;
+            return Verdict.Require(s.Merged, () => $"every merge condition holds against {last}, but the add {(s.Added ? "made a new bvec" : "was refused")}{(s.Before.Vcnt >= s.Before.MaxVecs ? " (the array was full)" : "")}");
+        });
         var bio5 = new PropertyDef
         {
             Id = "BIO-5",
@@ -194,22 +181,14 @@ public static class BioProps
         yield return bio5;
         yield return bio5.Twin("page-offsets", "calls whose offset stays in the pgmap of their page", PgmapOffsetsOk,
             [("pgmap change", 0.05), ("refused: P2PDMA mismatch", 0.02)]);
-        yield return new PropertyDef
+        yield return StepDef("BIO-6", "Compatible acceptance: a page compatible with the last bvec (no P2PDMA on either side, or the same P2PDMA pgmap) is accepted whenever there is room and size left", [("pgmap change", 0.05)], (w, s) =>
         {
-            Id = "BIO-6",
-            Title = "Compatible acceptance: a page compatible with the last bvec (no P2PDMA on either side, or the same P2PDMA pgmap) is accepted whenever there is room and size left",
-            Generate = d => Gen(d),
-            Classify = Classes,
-            Required = [("pgmap change", 0.05)],
-            Check = c => EachStep(c, (w, s) =>
-            {
-                if (s.Call.Fn == AddFn.RawBioAddPage || s.Before.Has(BioFlags.Cloned) || s.Call.Len == 0) return Verdict.Pass;
-                if (s.Before.Vcnt >= s.Before.MaxVecs || s.Before.Size + s.Call.Len > BioLimits.BioMaxSize) return Verdict.Pass;
-                var page = s.Call.Fn == AddFn.BioAddFolio ? Start(w, s.Call).Pfn : s.Call.Pfn;
-                if (s.Before.Vcnt > 0 && !Compatible(w, s.Before.Vecs[s.Before.Vcnt - 1].Pfn, page)) return Verdict.Pass;
-                return Verdict.Require(s.Added, () => $"compatible page, {s.Before.MaxVecs - s.Before.Vcnt} free bvec(s) and size left, but refused");
-            }),
-        };
+            if (s.Call.Fn == AddFn.RawBioAddPage || s.Before.Has(BioFlags.Cloned) || s.Call.Len == 0) return Verdict.Pass;
+            if (s.Before.Vcnt >= s.Before.MaxVecs || s.Before.Size + s.Call.Len > BioLimits.BioMaxSize) return Verdict.Pass;
+            var page = s.Call.Fn == AddFn.BioAddFolio ? Start(w, s.Call).Pfn : s.Call.Pfn;
+            if (s.Before.Vcnt > 0 && !Compatible(w, s.Before.Vecs[s.Before.Vcnt - 1].Pfn, page)) return Verdict.Pass;
+            return Verdict.Require(s.Added, () => $"compatible page, {s.Before.MaxVecs - s.Before.Vcnt} free bvec(s) and size left, but refused");
+        });
         yield return new PropertyDef
         {
             Id = "BIO-7",
@@ -239,20 +218,12 @@ public static class BioProps
                 return Verdict.Require(want.SequenceEqual(got), () => $"bvecs cover {Oracle.RangesText(got)}, the adds were {Oracle.RangesText(want)}");
             },
         };
-        yield return new PropertyDef
+        yield return StepDef("BIO-8", "Every bvec can be walked page by page with page + k and reaches PFN first + k", reach, (w, s) =>
         {
-            Id = "BIO-8",
-            Title = "Every bvec can be walked page by page with page + k and reaches PFN first + k",
-            Generate = d => Gen(d),
-            Classify = Classes,
-            Required = reach,
-            Check = c => EachStep(c, (w, s) =>
-            {
-                foreach (var v in s.After.InUse)
-                    if (Oracle.WalkProblem(w, v) is { } why) return Verdict.Fail($"bvec {v}: {why}");
-                return Verdict.Pass;
-            }),
-        };
+            foreach (var v in s.After.InUse)
+                if (Oracle.WalkProblem(w, v) is { } why) return Verdict.Fail($"bvec {v}: {why}");
+            return Verdict.Pass;
+        });
         var bio9 = Bio9();
         yield return bio9;
         yield return bio9.Twin("same-pgmap", "calls whose offset stays in the pgmap of their page, no Xen guest", OffsetStaysInPgmap, [("off >= PAGE_SIZE", 0.2)]);

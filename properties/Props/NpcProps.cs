@@ -53,88 +53,65 @@ public static class NpcProps
         return ((int)o.Returns[0], Verdict.Pass);
     }
 
+    private static readonly (string, double)[] Reach = [("PFN run crosses a section", 0.05), ("struct pages adjacent, PFNs not", 0.03)];
+
+    /// <summary>A property judged on the return value r of one num_pages_contiguous call.</summary>
+    private static PropertyDef Def(string id, string title, Func<Case, int, Verdict> check) => new()
+    {
+        Id = id,
+        Title = title,
+        Generate = Gen,
+        Classify = Classes,
+        Required = Reach,
+        Check = c =>
+        {
+            var (r, v) = RunNpc(c);
+            return v.Ok ? check(c, r) : v;
+        },
+    };
+
     public static IEnumerable<PropertyDef> All()
     {
-        (string, double)[] reach = [("PFN run crosses a section", 0.05), ("struct pages adjacent, PFNs not", 0.03)];
-        yield return new PropertyDef
+        yield return Def("NPC-1", "1 ≤ r ≤ n", (c, r) =>
         {
-            Id = "NPC-1",
-            Title = "1 ≤ r ≤ n",
-            Generate = Gen,
-            Classify = Classes,
-            Required = reach,
-            Check = c =>
-            {
-                var (r, v) = RunNpc(c);
-                if (!v.Ok) return v;
-                int n = Pfns(c).Length;
-                return Verdict.Require(r >= 1 && r <= n, () => $"returned {r} for nr_pages {n}");
-            },
-        };
-        yield return new PropertyDef
+            int n = Pfns(c).Length;
+            return Verdict.Require(r >= 1 && r <= n, () => $"returned {r} for nr_pages {n}");
+        });
+        yield return Def("NPC-2", "Soundness: for 0 < i < r, pfn(pages[i]) == pfn(pages[0]) + i, whatever the memmap placement", (c, r) =>
         {
-            Id = "NPC-2",
-            Title = "Soundness: for 0 < i < r, pfn(pages[i]) == pfn(pages[0]) + i, whatever the memmap placement",
-            Generate = Gen,
-            Classify = Classes,
-            Required = reach,
-            Check = c =>
-            {
-                var (r, v) = RunNpc(c);
-                if (!v.Ok) return v;
-                var p = Pfns(c);
-                for (int i = 1; i < r; i++)
-                    if (p[i] != p[0] + (ulong)i)
-                        return Verdict.Fail($"returned {r}, but pages[{i}] is PFN 0x{p[i]:x}, not 0x{p[0] + (ulong)i:x} (a false positive: the struct pages are adjacent, the PFNs are not)");
-                return Verdict.Pass;
-            },
-        };
-        yield return new PropertyDef
+            var p = Pfns(c);
+            for (int i = 1; i < r; i++)
+                if (p[i] != p[0] + (ulong)i)
+                    return Verdict.Fail($"returned {r}, but pages[{i}] is PFN 0x{p[i]:x}, not 0x{p[0] + (ulong)i:x} (a false positive: the struct pages are adjacent, the PFNs are not)");
+            return Verdict.Pass;
+        });
+        yield return Def("NPC-3", "In classic SPARSEMEM, pages[0..r) lie in one section", (c, r) =>
         {
-            Id = "NPC-3",
-            Title = "In classic SPARSEMEM, pages[0..r) lie in one section",
-            Generate = Gen,
-            Classify = Classes,
-            Required = reach,
-            Check = c =>
-            {
-                var (r, v) = RunNpc(c);
-                if (!v.Ok || c.World.Machine.Model != MemoryModel.Sparsemem) return v;
-                var p = Pfns(c);
-                var f = c.World.Facts;
-                for (int i = 1; i < r; i++)
-                    if (f.SectionNr(p[i]) != f.SectionNr(p[0]))
-                        return Verdict.Fail($"returned {r}, but pages[{i}] (PFN 0x{p[i]:x}) is in section {f.SectionNr(p[i])}, pages[0] in {f.SectionNr(p[0])}");
-                return Verdict.Pass;
-            },
-        };
-        yield return new PropertyDef
+            if (c.World.Machine.Model != MemoryModel.Sparsemem) return Verdict.Pass;
+            var p = Pfns(c);
+            var f = c.World.Facts;
+            for (int i = 1; i < r; i++)
+                if (f.SectionNr(p[i]) != f.SectionNr(p[0]))
+                    return Verdict.Fail($"returned {r}, but pages[{i}] (PFN 0x{p[i]:x}) is in section {f.SectionNr(p[i])}, pages[0] in {f.SectionNr(p[0])}");
+            return Verdict.Pass;
+        });
+        yield return Def("NPC-4", "Completeness: r ≥ the PFN-consecutive prefix (cut at the first section boundary in classic SPARSEMEM); equal to it in FLATMEM and VMEMMAP", (c, r) =>
         {
-            Id = "NPC-4",
-            Title = "Completeness: r ≥ the PFN-consecutive prefix (cut at the first section boundary in classic SPARSEMEM); equal to it in FLATMEM and VMEMMAP",
-            Generate = Gen,
-            Classify = Classes,
-            Required = reach,
-            Check = c =>
-            {
-                var (r, v) = RunNpc(c);
-                if (!v.Ok) return v;
-                var w = c.World;
-                int expected = ExpectedPrefix(w, Pfns(c).Items, out int pfnPrefix);
-                if (r < expected)
-                    return Verdict.Fail($"returned {r}, but the first {expected} pages are PFN-consecutive{(w.Machine.Model == MemoryModel.Sparsemem ? " within one section" : "")} (an under-count)");
-                if (w.Machine.Model != MemoryModel.Sparsemem && r != pfnPrefix)
-                    return Verdict.Fail($"returned {r} in {Ref.ModelName(w)}, the PFN-consecutive prefix is {pfnPrefix}");
-                return Verdict.Pass;
-            },
-        };
+            var w = c.World;
+            int expected = ExpectedPrefix(w, Pfns(c).Items, out int pfnPrefix);
+            if (r < expected)
+                return Verdict.Fail($"returned {r}, but the first {expected} pages are PFN-consecutive{(w.Machine.Model == MemoryModel.Sparsemem ? " within one section" : "")} (an under-count)");
+            if (w.Machine.Model != MemoryModel.Sparsemem && r != pfnPrefix)
+                return Verdict.Fail($"returned {r} in {Ref.ModelName(w)}, the PFN-consecutive prefix is {pfnPrefix}");
+            return Verdict.Pass;
+        });
         yield return new PropertyDef
         {
             Id = "NPC-5",
             Title = "Calling it again on the rest of the array partitions the array into sound runs",
             Generate = Gen,
             Classify = Classes,
-            Required = reach,
+            Required = Reach,
             Weight = 0.75,
             Check = c =>
             {
