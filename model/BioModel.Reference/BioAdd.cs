@@ -101,9 +101,9 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         ulong ps = _m.PageSize;
         ulong first = off / ps, last = len == 0 ? first : ((ulong)off + len - 1) / ps;
         if (!mm.RangeContiguous(page, first, last))
-            fx.Breach($"{fn}: the range off 0x{off:x} len 0x{len:x} from PFN 0x{mm.PageToPfn(page):x} is not reached by incrementing the page pointer (caller precondition)");
+            fx.Breach(Diag.RangeNotContiguous(fn, mm.PageToPfn(page), len, off));
         else if (mm.PgmapBoundaryInside(mm.PageToPfn(page) + first, mm.PageToPfn(page) + last))
-            fx.Breach($"{fn}: the range off 0x{off:x} len 0x{len:x} from PFN 0x{mm.PageToPfn(page):x} crosses a pgmap boundary (caller precondition: the pages of one bvec share a pgmap)");
+            fx.Breach(Diag.RangeCrossesPgmap(fn, mm.PageToPfn(page), len, off));
     }
 
     /// <summary>
@@ -113,13 +113,13 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
     /// </summary>
     public Bio RawAddPage(Bio bio, ulong page, uint len, uint off)
     {
-        if (bio.Has(BioFlags.Cloned)) fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
+        if (bio.Has(BioFlags.Cloned)) fx.Warn(Diag.RawAddCloned);
         if (BioFull(bio, len))
         {
-            fx.Warn("__bio_add_page: WARN_ON_ONCE(bio_full(bio, len))");
+            fx.Warn(Diag.RawAddFull);
             if (bio.Vcnt >= bio.MaxVecs)
-                throw fx.Fatal($"__bio_add_page on a full bio: bi_io_vec[{bio.Vcnt}] is written past bi_max_vecs {bio.MaxVecs}");
-            fx.Breach($"__bio_add_page of 0x{len:x} bytes wraps bi_size 0x{bio.Size:x} past BIO_MAX_SIZE");
+                throw fx.Fatal(Diag.RawAddPastArray(bio.Vcnt, bio.MaxVecs));
+            fx.Breach(Diag.RawAddWrapsSize(len, bio.Size));
         }
         CheckCallerRange("__bio_add_page", page, len, off);
         return Append(bio, page, len, off);
@@ -150,12 +150,12 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
     {
         if (bio.Has(BioFlags.Cloned))
         {
-            fx.Warn("bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
+            fx.Warn(Diag.BioAddPageCloned);
             return (bio, 0);
         }
         if (len == 0)
         {
-            fx.Warn("bio_add_page: WARN_ON_ONCE(len == 0)");
+            fx.Warn(Diag.BioAddPageZeroLen);
             return (bio, 0);
         }
         if (bio.Size > BioLimits.BioMaxSize - len) return (bio, 0);

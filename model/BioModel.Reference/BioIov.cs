@@ -38,15 +38,15 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
                 ulong n = unchecked((offset + length - 1) / ps - offset / ps + 1);
                 ulong head = mm.PageToPfn(folio);
                 if (offset >= mm.FolioSize(folio))
-                    throw fx.Fatal($"__bio_release_pages: bvec {bv} starts 0x{offset:x} bytes into the folio at 0x{head:x}, past its end: {n} pins would be dropped from a folio that holds none of those pages");
+                    throw fx.Fatal(Diag.ReleasePastFolio(bv, offset, head, n));
                 if (n > (1UL << mm.FolioOrder(folio)))
-                    throw fx.Fatal($"__bio_release_pages: bvec {bv} unpins 0x{n:x} pages of the folio at 0x{head:x} (the page count wraps)");
+                    throw fx.Fatal(Diag.ReleaseCountWraps(bv, n, head));
                 for (ulong k = 0; k < n; k++) fx.Unpin(head + offset / ps + k);
                 remaining -= length;
                 if (remaining == 0) break;
                 folio = mm.PageAdd(folio, 1L << mm.FolioOrder(folio)); // folio_next
                 if (!mm.IsStructPage(folio))
-                    throw fx.Fatal($"__bio_release_pages: folio_next after PFN 0x{head:x} is not a struct page (the bvec is not pointer-contiguous)");
+                    throw fx.Fatal(Diag.WildPage(folio));
                 offset = 0;
                 length = Math.Min(mm.FolioSize(folio), remaining);
             }
@@ -63,7 +63,7 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
         for (ulong k = first; k <= last; k++, page = mm.PageAdd(page, 1))
         {
             if (!mm.IsStructPage(page))
-                throw fx.Fatal($"bvec {bv}: page {k} at {LayoutRenderer.MemmapRel(page)} is not a struct page (the bvec is not pointer-contiguous)");
+                throw fx.Fatal(Diag.WildPage(page));
             yield return mm.PageToPfn(page);
         }
     }
@@ -75,7 +75,7 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
     /// </summary>
     public Bio BvecSet(Bio bio, IterDesc it)
     {
-        if (bio.MaxVecs != 0) fx.Warn("bio_iov_bvec_set: WARN_ON_ONCE(bio->bi_max_vecs)");
+        if (bio.MaxVecs != 0) fx.Warn(Diag.BvecSetHasVecs);
         return bio with
         {
             Vecs = it.Bvecs.Skip(it.Index),
@@ -98,8 +98,8 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
         {
             if (bio.Idx >= vecs.Length)
             {
-                fx.Breach("bio_iov_bvec_aligned reads the bvec past the end of the borrowed array (used-up iterator)");
-                if (mask != 0) throw fx.Fatal("bio_iov_bvec_aligned: the offset of a bvec past the end of the array decides the result");
+                fx.Breach(Diag.BvecAlignedPastEnd);
+                if (mask != 0) throw fx.Fatal(Diag.BvecAlignedDecides);
                 return true;
             }
             return ((vecs[bio.Idx].Offset + (ulong)bio.Done) & mask) == 0;
@@ -109,7 +109,7 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
         int idx = bio.Idx;
         while (size > 0)
         {
-            if (idx >= vecs.Length) throw fx.Fatal("bio_iov_bvec_aligned walks past the end of the bvec array");
+            if (idx >= vecs.Length) throw fx.Fatal(Diag.BvecAlignedWalksPast);
             var bv = vecs[idx];
             ulong len = Math.Min(size, bv.Len - done);
             ulong off = bv.Offset + done;
@@ -161,7 +161,7 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
     {
         if (bio.Has(BioFlags.Cloned))
         {
-            fx.Warn("bio_iov_iter_get_pages: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))");
+            fx.Warn(Diag.GetPagesCloned);
             return new GetPagesResult(-Errno.EIO, bio, it);
         }
         if (it.Type == IterType.Bvec)

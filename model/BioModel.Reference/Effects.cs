@@ -39,7 +39,7 @@ public sealed class Effects
     public void Unpin(ulong pfn)
     {
         long n = _pins.GetValueOrDefault(pfn) - 1;
-        if (n < 0) Breach($"unpin of PFN 0x{pfn:x}, which holds no pin (pin count underflow)");
+        if (n < 0) Breach(Diag.UnpinWithoutPin(pfn));
         if (n == 0) _pins.Remove(pfn);
         else _pins[pfn] = n;
     }

@@ -28,7 +28,7 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
     {
         ulong count = IovIter.DivRoundUp(size + start, _m.PageSize);
         if (count > maxPages) count = maxPages;
-        if (count == 0) fx.Warn("want_pages_array: WARN_ON(!count)");
+        if (count == 0) fx.Warn(Diag.WantPagesZero);
         return (uint)count;
     }
 
@@ -101,7 +101,7 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
             while (true)
             {
                 if (idx >= it.SegmentCount)
-                    throw fx.Fatal("first_iovec_segment: BUG() — count > 0 but no iovec has bytes left");
+                    throw fx.Fatal(Diag.FirstIovecBug);
                 ulong len = it.Iov[idx].Len - skip;
                 if (len > 0)
                 {
@@ -134,16 +134,16 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
         if (kaddr >= k.Base && kaddr < k.End(ps))
         {
             var vp = k.At(kaddr, _m.PageShift);
-            if (!vp.HasPfn) throw fx.Fatal($"KVEC address 0x{kaddr:x}: vmalloc_to_page returns NULL (nothing mapped there)");
+            if (!vp.HasPfn) throw fx.Fatal(Diag.KvecVmallocNull(kaddr));
             return mm.PfnToPage(vp.Pfn);
         }
         if (kaddr >= AddressSpace.PageOffset && kaddr - AddressSpace.PageOffset < (1UL << Math.Min(_m.MaxPhysmemBits, 63)))
         {
             ulong pfn = (kaddr - AddressSpace.PageOffset) >> _m.PageShift;
-            if (!mm.World.Facts.HasMemmap(pfn)) throw fx.Fatal($"KVEC address 0x{kaddr:x}: virt_to_page of PFN 0x{pfn:x}, which has no struct page");
+            if (!mm.World.Facts.HasMemmap(pfn)) throw fx.Fatal(Diag.KvecNoPage(kaddr, pfn));
             return mm.PfnToPage(pfn);
         }
-        throw fx.Fatal($"KVEC address 0x{kaddr:x} is neither in the direct map nor in the vmalloc mapping");
+        throw fx.Fatal(Diag.KvecUnmapped(kaddr));
     }
 
     /// <summary>
@@ -213,7 +213,7 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
             }
             else offset0 = off;
             if (!mm.IsStructPage(page))
-                throw fx.Fatal($"BVEC iterator bvec {it.Index + bi}: bv_page + 0x{mpOff / ps:x} at {LayoutRenderer.MemmapRel(page)} is not a struct page");
+                throw fx.Fatal(Diag.WildPage(page));
             pages.Add(page);
             size += len;
             if (pages.Count >= n) break;
@@ -246,7 +246,7 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
         {
             ulong next = Math.Min(ps, left);
             if (start + i >= pages.Count)
-                throw fx.Fatal($"get_contig_folio_len reads pages[{start + i}] past the {pages.Count} extracted pages");
+                throw fx.Fatal(Diag.ContigPastPages(start + i, pages.Count));
             if (mm.PageFolio(pages[start + i]) != folio || pages[start + i] != mm.PageAdd(pages[start + i - 1], 1))
                 break;
             contig += next;
@@ -271,9 +271,9 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
         int nrVecs = bv.Length;
         ushort entriesLeft = unchecked((ushort)(maxVecs - nrVecs)); // unsigned short, wraps
         if (nrVecs > maxVecs)
-            fx.Breach($"iov_iter_extract_bvecs: nr_vecs {nrVecs} > max_vecs {maxVecs} on entry (entries_left wraps to {entriesLeft})");
+            fx.Breach(Diag.ExtractNrVecsAboveMax(nrVecs, maxVecs, entriesLeft));
         else if (nrVecs == maxVecs)
-            fx.Breach($"iov_iter_extract_bvecs: no room on entry (nr_vecs == max_vecs == {maxVecs})");
+            fx.Breach(Diag.ExtractNoRoom(maxVecs));
 
         // 1. Alignment probe (b0d8d56b), unconditional: the current segment for UBUF/IOVEC/KVEC, every
         //    segment otherwise. With a used-up array iterator it reads past the end of the array; the value
@@ -283,8 +283,8 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
             : IovIter.Alignment(it);
         if (probe is null)
         {
-            fx.Breach("iov_iter_extract_bvecs: the alignment probe reads past the end of the segment array (used-up iterator)");
-            if (memAlignMask != 0) throw fx.Fatal("iov_iter_extract_bvecs: the alignment of a segment past the end of the array decides the result");
+            fx.Breach(Diag.ExtractProbePastEnd);
+            if (memAlignMask != 0) throw fx.Fatal(Diag.ExtractProbeDecides);
         }
         else if ((probe.Value & memAlignMask) != 0) return new BvecsResult(-Errno.EINVAL, bv, it);
 
@@ -292,7 +292,7 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
         var ex = ExtractPages(it, maxSize, entriesLeft, flags);
         if (ex.Ret <= 0) return new BvecsResult(ex.Ret == 0 ? -Errno.EFAULT : ex.Ret, bv, ex.Iter);
         if (nrVecs > maxVecs)
-            throw fx.Fatal($"iov_iter_extract_bvecs: {ex.Pages.Count} page pointers written at slot {(ulong)nrVecs * (ulong)_m.PagePtrsPerBvec + (ulong)entriesLeft * (ulong)(_m.PagePtrsPerBvec - 1)}, beyond bv[max_vecs = {maxVecs}]");
+            throw fx.Fatal(Diag.ExtractPagesPastArray(ex.Pages.Count, (ulong)nrVecs * (ulong)_m.PagePtrsPerBvec + (ulong)entriesLeft * (ulong)(_m.PagePtrsPerBvec - 1), maxVecs));
         it = ex.Iter;
         ulong size = (ulong)ex.Ret, offset = ex.Offset0!.Value;
         var pages = ex.Pages;

@@ -44,19 +44,19 @@ public static class IovIter
         if (n == 0) return it;
         if (n > m.MaxRwCount)
         {
-            fx.Warn("iov_iter_revert: WARN_ON(unroll > MAX_RW_COUNT)");
+            fx.Warn(Diag.RevertTooFar);
             return it;
         }
         var r = it with { Count = it.Count + n };
         if (n <= it.IovOffset) return r with { IovOffset = it.IovOffset - n };
         ulong unroll = n - it.IovOffset;
         if (it.Type == IterType.Ubuf)
-            throw fx.Fatal($"iov_iter_revert: BUG() reverting a UBUF iterator 0x{unroll:x} bytes before its start");
+            throw fx.Fatal(Diag.RevertUbufBeforeStart(unroll));
         int idx = it.Index;
         while (true)
         {
             if (--idx < 0)
-                throw fx.Fatal($"iov_iter_revert: stepped before the first {(it.Type == IterType.Bvec ? "bvec" : "segment")} with 0x{unroll:x} bytes left to revert");
+                throw fx.Fatal(Diag.RevertBeforeFirst(it.Type == IterType.Bvec, unroll));
             ulong len = it.SegLen(idx);
             if (unroll <= len) return r with { Index = idx, IovOffset = len - unroll };
             unroll -= len;

@@ -44,7 +44,7 @@ public sealed class MemoryModelRules(World world)
     {
         ulong coded = memmap - SectionNrToPfn(section) * Sz;
         if ((coded & ~SectionMapMask) != 0)
-            throw new ContractViolation($"sparse_encode_mem_map: biased memmap 0x{coded:x} of section 0x{section:x} collides with the section_mem_map flag bits");
+            throw new ContractViolation(Diag.SectionMapFlags(section, coded));
         return coded | 0b1111; // MARKED_PRESENT | HAS_MEM_MAP | IS_ONLINE | IS_EARLY
     }
 
@@ -52,7 +52,7 @@ public sealed class MemoryModelRules(World world)
     public ulong SectionMemMapAddr(ulong section)
     {
         var b = _f.SectionMemmapBase(section)
-            ?? throw new ContractViolation($"section 0x{section:x} has no memmap (a hole): __section_mem_map_addr would return a NULL-based pointer");
+            ?? throw new ContractViolation(Diag.PfnWithoutPage(SectionNrToPfn(section)));
         return SparseEncodeMemMap(b, section) & SectionMapMask;
     }
 
@@ -63,11 +63,11 @@ public sealed class MemoryModelRules(World world)
         {
             case MemoryModel.Flatmem:
                 if (pfn < _m.ArchPfnOffset || pfn >= _f.FlatEnd)
-                    throw new ContractViolation($"pfn_to_page(0x{pfn:x}): outside mem_map (FLATMEM pfn_valid is false)");
+                    throw new ContractViolation(Diag.PfnWithoutPage(pfn));
                 return MemMapBase + (pfn - _m.ArchPfnOffset) * Sz;
             case MemoryModel.SparsememVmemmap:
                 if (!_f.IsPresent(pfn))
-                    throw new ContractViolation($"pfn_to_page(0x{pfn:x}): section 0x{PfnToSectionNr(pfn):x} is a hole, its vmemmap is not populated");
+                    throw new ContractViolation(Diag.PfnWithoutPage(pfn));
                 return MemMapBase + pfn * Sz;
             default:
                 return SectionMemMapAddr(PfnToSectionNr(pfn)) + pfn * Sz;
@@ -84,7 +84,7 @@ public sealed class MemoryModelRules(World world)
     public ulong PageToSection(ulong page)
     {
         var pfn = _f.PfnAtAddress(page)
-            ?? throw new ContractViolation($"page->flags read through 0x{page:x} ({LayoutRenderer.MemmapRel(page)}), which is not a struct page");
+            ?? throw new ContractViolation(Diag.WildPage(page));
         if (!_m.SectionInPageFlags) return 0;
         ulong mask = _m.SectionsWidth >= 64 ? ulong.MaxValue : (1UL << _m.SectionsWidth) - 1;
         return PfnToSectionNr(pfn) & mask;
@@ -99,7 +99,7 @@ public sealed class MemoryModelRules(World world)
             case MemoryModel.SparsememVmemmap:
             {
                 if (page < MemMapBase || (page - MemMapBase) % Sz != 0 || !IsStructPage(page))
-                    throw new ContractViolation($"page_to_pfn(0x{page:x}): not a struct page of {(_m.Model == MemoryModel.Flatmem ? "mem_map" : "the vmemmap")}");
+                    throw new ContractViolation(Diag.WildPage(page));
                 ulong idx = (page - MemMapBase) / Sz;
                 return _m.Model == MemoryModel.Flatmem ? idx + _m.ArchPfnOffset : idx;
             }

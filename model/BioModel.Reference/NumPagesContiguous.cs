@@ -1,3 +1,5 @@
+using BioModel.Core;
+
 namespace BioModel.Reference;
 
 /// <summary>
@@ -17,7 +19,7 @@ public static class NumPagesContiguous
     public static int Run(MemoryModelRules mm, IReadOnlyList<ulong> pages, Effects fx)
     {
         if (pages.Count == 0)
-            throw fx.Fatal("num_pages_contiguous: nr_pages is 0, but pages[0] is read unconditionally (@nr_pages: at least 1)");
+            throw fx.Fatal(Diag.NpcEmpty);
         ulong cur = pages[0];
         ulong section = mm.PageToSection(cur);
         int i;

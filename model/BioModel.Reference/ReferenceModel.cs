@@ -118,7 +118,7 @@ public sealed class ReferenceModel : IKernelModel
                                 break;
                             default:
                                 returns.Add((long)(IovIter.Alignment(iter)
-                                    ?? throw fx.Fatal("iov_iter_alignment reads past the end of the segment array (used-up iterator)")));
+                                    ?? throw fx.Fatal(Diag.AlignmentPastEnd)));
                                 break;
                         }
                     }
@@ -145,7 +145,7 @@ public sealed class ReferenceModel : IKernelModel
                     break;
                 }
                 default:
-                    fx.Breach($"unknown operation {op.GetType().Name}");
+                    fx.Breach(Diag.UnknownOperation(op.GetType().Name));
                     break;
             }
         }
