@@ -48,11 +48,11 @@ public sealed class MemoryModelRules(World world)
         return coded | 0b1111; // MARKED_PRESENT | HAS_MEM_MAP | IS_ONLINE | IS_EARLY
     }
 
-    /// <summary>__section_mem_map_addr: the biased memmap pointer of a present section, or a violation for a hole.</summary>
-    public ulong SectionMemMapAddr(ulong section)
+    /// <summary>__section_mem_map_addr: the biased memmap pointer of a present section; for a hole, the PFN looked up has no struct page.</summary>
+    public ulong SectionMemMapAddr(ulong section, ulong pfn)
     {
         var b = _f.SectionMemmapBase(section)
-            ?? throw new ContractViolation(Diag.PfnWithoutPage(SectionNrToPfn(section)));
+            ?? throw new ContractViolation(Diag.PfnWithoutPage(pfn));
         return SparseEncodeMemMap(b, section) & SectionMapMask;
     }
 
@@ -70,7 +70,7 @@ public sealed class MemoryModelRules(World world)
                     throw new ContractViolation(Diag.PfnWithoutPage(pfn));
                 return MemMapBase + pfn * Sz;
             default:
-                return SectionMemMapAddr(PfnToSectionNr(pfn)) + pfn * Sz;
+                return SectionMemMapAddr(PfnToSectionNr(pfn), pfn) + pfn * Sz;
         }
     }
 
@@ -106,7 +106,7 @@ public sealed class MemoryModelRules(World world)
             default:
             {
                 ulong section = PageToSection(page);
-                return (page - SectionMemMapAddr(section)) / Sz;
+                return (page - SectionMemMapAddr(section, SectionNrToPfn(section))) / Sz;
             }
         }
     }

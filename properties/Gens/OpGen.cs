@@ -432,6 +432,52 @@ public static class OpGen
         return (it, (uint)(unit - 1));
     }
 
+    /// <summary>Pairs of bvecs for biovec_phys_mergeable: often physically adjacent, across pages, pgmaps and boundary windows.</summary>
+    public static MergeableOp Mergeable(Draw d, World w)
+    {
+        var pairs = new List<BvecPair>();
+        int n = d.Int(1, 4);
+        for (int i = 0; i < n; i++)
+        {
+            var a = ValidBvec(d, w, 3);
+            if (a.Len == 0) a = a with { Len = 1 };
+            ulong end = Oracle.Phys(w, a.Pfn, a.Offset) + a.Len;
+            ulong pfn = end >> w.Machine.PageShift;
+            var b = d.Chance(0.7) && w.Facts.IsPresent(pfn)
+                ? ValidBvec(d, w, 3, pfn) with { Offset = (uint)(end & (Ps(w) - 1)) }
+                : ValidBvec(d, w, 3);
+            if (b.Len == 0) b = b with { Len = 1 };
+            if (OpGen.ContigRun(w, b.Pfn, 3) * Ps(w) < (ulong)b.Offset + b.Len) b = b with { Len = 1 };
+            pairs.Add(new BvecPair(a, b));
+        }
+        var q = new QueueLimits { SegBoundaryMask = d.Weighted((60, 0xffff_ffffUL), (40, (ulong)d.Int(1, 4) * Ps(w) - 1)) };
+        return new MergeableOp(q, pairs.ToEqArray());
+    }
+
+    /// <summary>Integrity-style merges: a bvec, then ranges that mostly continue it, under small segment limits.</summary>
+    public static HwMergeOp HwMerge(Draw d, World w)
+    {
+        var bv = ValidBvec(d, w, 2);
+        if (bv.Len == 0) bv = bv with { Len = 1 };
+        var calls = new List<AddCall>();
+        ulong end = Oracle.Phys(w, bv.Pfn, bv.Offset) + bv.Len;
+        int n = d.Int(1, 4);
+        for (int i = 0; i < n; i++)
+        {
+            ulong pfn = end >> w.Machine.PageShift, off = end & (Ps(w) - 1);
+            if (!w.Facts.IsPresent(pfn) || d.Chance(0.2)) { pfn = WorldGen.RandomPresentPfn(d, w); off = InPageOffset(d, Ps(w)); }
+            ulong len = Math.Max(1, Math.Min(Length(d, off, ContigRun(w, pfn, 2) * Ps(w) - off, Ps(w)), 0x3000));
+            calls.Add(new AddCall(AddFn.BioAddPage, pfn, len, off));
+            end = Oracle.Phys(w, pfn, off) + len;
+        }
+        var q = new QueueLimits
+        {
+            SegBoundaryMask = d.Weighted((50, 0xffff_ffffUL), (50, (ulong)d.Int(1, 4) * Ps(w) - 1)),
+            MaxSegmentSize = (uint)d.Weighted((50, 65536), (50, d.Int(1, 4) * (int)Ps(w))),
+        };
+        return new HwMergeOp(q, bv, calls.ToEqArray());
+    }
+
     public static IterOp IterSteps(Draw d, World w)
     {
         var it = AnyIter(d, w);

@@ -257,6 +257,45 @@ public static class WorldGen
         return set.Where(f.IsPresent).ToList();
     }
 
+    /// <summary>
+    /// A world whose user buffer is a run across a section boundary with the two memmaps adjacent
+    /// (FLATMEM, VMEMMAP, or classic with the memmaps placed together), or null when none exists.
+    /// </summary>
+    public static World? CrossSectionBuffer(Draw d)
+    {
+        var w = Any(d, d.Weighted((40, (MemoryModel?)MemoryModel.Sparsemem), (60, null)), pgmapChance: 0.3);
+        var f = w.Facts;
+        ulong sz = (ulong)w.Machine.StructPageSize;
+        var edges = w.Memory.PresentSections
+            .Where(s => f.IsSectionPresent(s + 1) && f.MemmapAddress(f.SectionStart(s + 1)) == f.MemmapAddress(f.SectionStart(s + 1) - 1) + sz)
+            .ToList();
+        if (edges.Count == 0) return null;
+        ulong edge = f.SectionStart(d.Pick(edges) + 1);
+        int before = d.Int(1, (int)Math.Min(3, w.Machine.PagesPerSection)), after = d.Int(1, 3);
+        var pages = new List<VirtPage>();
+        for (ulong p = edge - (ulong)before; p < edge + (ulong)after && f.IsPresent(p); p++) pages.Add(VirtPage.Map(p));
+        return w with { User = w.User with { Pages = pages.ToEqArray() } };
+    }
+
+    /// <summary>A world whose user buffer is a large folio with one page in the middle COW'd (replaced by another folio's page).</summary>
+    public static World? CowBuffer(Draw d)
+    {
+        var w = Any(d, pgmapChance: 0.2);
+        var f = w.Facts;
+        var large = w.Folios.Where(fo => fo.Order >= 2).ToList();
+        if (large.Count == 0) return null;
+        var fo = d.Pick(large);
+        var pages = new List<VirtPage>();
+        for (ulong p = fo.Head; p < fo.End && pages.Count < 12; p++) pages.Add(VirtPage.Map(p));
+        int cow = d.Int(1, pages.Count - 2);
+        for (int tries = 0; tries < 8; tries++)
+        {
+            ulong q = RandomPresentPfn(d, w);
+            if (!fo.Contains(q)) { pages[cow] = VirtPage.Map(q); break; }
+        }
+        return w with { User = w.User with { Pages = pages.ToEqArray() } };
+    }
+
     /// <summary>One of the last two PFNs of a section whose next section is present (a run from it crosses the boundary), or null.</summary>
     public static ulong? SectionEndBeforePresent(Draw d, World w)
     {

@@ -1,0 +1,284 @@
+using System.Runtime.InteropServices;
+using BioModel.Core;
+
+namespace BioModel.Optimized;
+
+/// <summary>
+/// The memmap as native memory: one allocation spanning every struct page of the world at the addresses
+/// the memory model and the placement give them, so two section memmaps are adjacent in memory exactly
+/// when the placement made them so, and "page + 1" is real pointer arithmetic. Records are initialised
+/// on first touch (as memmap_init would have written them), so a 4 GiB section costs only what is used.
+///
+/// Record layout (any sizeof(struct page) ≥ 32): flags (u64: SECTION_IN_PAGE_FLAGS section number in the
+/// top SECTIONS_WIDTH bits, PG_zone_device), compound_head (u64: head | 1 on tail pages), pgmap id (s32,
+/// the folio's), folio order (u8, on the head), an "initialised" mark (u8) and the pin count (s32).
+///
+/// pfn ↔ page uses the kernel's encodings (include/asm-generic/memory_model.h): mem_map + pfn −
+/// ARCH_PFN_OFFSET, vmemmap + pfn, and for classic SPARSEMEM a table of biased section_mem_map pointers
+/// with the present/has-memmap bits in the low bits (mm/sparse.c sparse_encode_mem_map).
+/// </summary>
+public sealed unsafe class MemmapArena : IDisposable
+{
+    private const int OffFlags = 0, OffHead = 8, OffPgmap = 16, OffOrder = 20, OffMark = 21, OffPins = 24;
+    private const byte Mark = 0x5A;
+    private const ulong PgZoneDevice = 1;
+    private const ulong NarrowBias = 0x10000;
+
+    private readonly World _w;
+    private readonly MachineConfig _m;
+    private readonly WorldFacts _f;
+    private readonly RunLog _log;
+    private readonly bool _wide;
+    private readonly ulong _sz;
+    private readonly int _sectionsShift;
+    private readonly ulong _sectionsMask;
+    private byte* _alloc;
+    private byte* _base;
+    private readonly ulong _span;
+    private readonly ulong _origin;
+    private readonly ulong _minSection;
+    private readonly ulong[] _sectionMemMap = [];
+    private readonly ulong _memMap;
+    private readonly Dictionary<int, MemoryType> _pgmapTypes = new();
+    private readonly List<ulong> _pinned = [];
+
+    /// <summary>Memmap-space span above which the arena refuses a world (the validator refuses it first).</summary>
+    public const ulong MaxSpan = 1UL << 34;
+
+    public MemmapArena(World w, RunLog log, bool wide)
+    {
+        _w = w;
+        _m = w.Machine;
+        _f = w.Facts;
+        _log = log;
+        _wide = wide;
+        _sz = (ulong)_m.StructPageSize;
+        _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
+        _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
+        foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
+
+        ulong lo = ulong.MaxValue, hi = 0;
+        var secs = w.Memory.PresentSections;
+        if (_m.Model == MemoryModel.Flatmem)
+        {
+            lo = _f.MemmapAddress(_m.ArchPfnOffset)!.Value;
+            hi = _f.MemmapAddress(_f.FlatEnd - 1)!.Value + _sz;
+        }
+        else
+            foreach (var s in secs)
+            {
+                ulong a = _f.MemmapAddress(_f.SectionStart(s))!.Value;
+                lo = Math.Min(lo, a);
+                hi = Math.Max(hi, a + _f.SectionMemmapBytes);
+            }
+        _origin = lo;
+        _span = hi - lo;
+        if (_span > MaxSpan || (!wide && _span + NarrowBias >= 1UL << 32))
+            throw new ArgumentException($"the memmap spans {_span:#x} bytes, more than the arena can hold");
+        // Page-aligned base, so real page pointers keep the low bits their memmap addresses have (the
+        // section_mem_map encoding relies on them being free).
+        _alloc = (byte*)NativeMemory.AllocZeroed((nuint)(_span + 4096));
+        _base = (byte*)(((ulong)_alloc + 4095) & ~4095UL);
+
+        switch (_m.Model)
+        {
+            case MemoryModel.Flatmem:
+                _memMap = HandleOfAddr(lo);
+                break;
+            case MemoryModel.SparsememVmemmap:
+                _memMap = HandleOfAddr(MemmapPlacement.Origin); // vmemmap: the struct page of PFN 0
+                break;
+            default:
+            {
+                _minSection = secs[0];
+                _sectionMemMap = new ulong[secs[^1] - secs[0] + 1];
+                foreach (var s in secs)
+                {
+                    ulong map = HandleOfAddr(_f.SectionMemmapBase(s)!.Value);
+                    ulong coded = Trunc(map - _f.SectionStart(s) * _sz); // sparse_encode_mem_map
+                    _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
+                }
+                break;
+            }
+        }
+    }
+
+    private ulong SectionMapMask => ~((1UL << (_m.ZoneDevice ? 5 : 4)) - 1);
+
+    private ulong Trunc(ulong v) => _wide ? v : (uint)v;
+
+    private ulong HandleOfAddr(ulong addr) => Trunc(_wide ? (ulong)_base + (addr - _origin) : addr - _origin + NarrowBias);
+
+    /// <summary>The memmap-space address a page pointer stands for (for messages and for finding the record's PFN).</summary>
+    public ulong AddrOf(ulong page) => _wide ? page - (ulong)_base + _origin : (ulong)(uint)page - NarrowBias + _origin;
+
+    /// <summary>page + n: pointer arithmetic, 32-bit wrap-around for a 32-bit kernel.</summary>
+    public ulong Add(ulong page, long n) => Trunc(page + (ulong)n * _sz);
+
+    /// <summary>(a − b) / sizeof(struct page) as the signed pointer difference.</summary>
+    public long Diff(ulong a, ulong b) => _wide ? (long)(a - b) / (long)_sz : (int)(uint)(a - b) / (long)_sz;
+
+    private bool TryRecord(ulong page, out byte* rec)
+    {
+        ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
+        rec = null;
+        if (off >= _span || off % _sz != 0) return false;
+        byte* r = _base + off;
+        if (r[OffMark] != Mark)
+        {
+            var pfn = _f.PfnAtAddress(_origin + off);
+            if (pfn is null) return false;
+            Init(r, pfn.Value);
+        }
+        rec = r;
+        return true;
+    }
+
+    /// <summary>The struct page at <paramref name="page"/>; a pointer to anything else is a fatal wild dereference.</summary>
+    private byte* Rec(ulong page)
+        => TryRecord(page, out var r) ? r : throw _log.Fatal(Diag.WildPage(AddrOf(page)));
+
+    /// <summary>memmap_init for one page: section in the flags, zone, folio head link and order, pgmap.</summary>
+    private void Init(byte* r, ulong pfn)
+    {
+        var pg = _m.ZoneDevice ? _f.PgmapOf(pfn) : null;
+        ulong flags = pg is null ? 0 : PgZoneDevice;
+        if (_m.SectionInPageFlags) flags |= (_f.SectionNr(pfn) & _sectionsMask) << _sectionsShift;
+        *(ulong*)(r + OffFlags) = flags;
+        var folio = _f.FolioOf(pfn);
+        *(ulong*)(r + OffHead) = folio.Head == pfn ? 0 : HandleOfAddr(_f.MemmapAddress(folio.Head)!.Value) | 1;
+        *(int*)(r + OffPgmap) = pg?.Id ?? 0;
+        r[OffOrder] = (byte)folio.Order;
+        *(int*)(r + OffPins) = 0;
+        r[OffMark] = Mark;
+    }
+
+    public bool IsStructPage(ulong page) => TryRecord(page, out _);
+
+    // ---------------------------------------------------------------- pfn <-> page
+
+    public ulong PfnToPage(ulong pfn)
+    {
+        switch (_m.Model)
+        {
+            case MemoryModel.Flatmem:
+                if (pfn < _m.ArchPfnOffset || pfn >= _f.FlatEnd) throw _log.Fatal(Diag.PfnWithoutPage(pfn));
+                return Add(_memMap, (long)(pfn - _m.ArchPfnOffset));
+            case MemoryModel.SparsememVmemmap:
+                if (!_f.IsPresent(pfn)) throw _log.Fatal(Diag.PfnWithoutPage(pfn));
+                return Trunc(_memMap + pfn * _sz);
+            default:
+            {
+                ulong s = pfn >> _m.PfnSectionShift;
+                return Trunc(SectionMemMapAddr(pfn >> _m.PfnSectionShift, pfn) + pfn * _sz);
+            }
+        }
+    }
+
+    /// <summary>__section_mem_map_addr: the decoded, biased memmap pointer of a present section.</summary>
+    private ulong SectionMemMapAddr(ulong s, ulong pfnForMessage)
+    {
+        ulong coded = s >= _minSection && s - _minSection < (ulong)_sectionMemMap.Length ? _sectionMemMap[s - _minSection] : 0;
+        if (coded == 0) throw _log.Fatal(Diag.PfnWithoutPage(pfnForMessage));
+        // sparse_encode_mem_map BUG()s when the biased pointer has a flag bit set: checked where it is used.
+        if (((coded & ~0b1111UL) & ~SectionMapMask) != 0)
+            throw _log.Fatal(Diag.SectionMapFlags(s, _f.SectionMemmapBase(s)!.Value - _f.SectionStart(s) * _sz));
+        return coded & SectionMapMask;
+    }
+
+    /// <summary>page_to_section / memdesc_section: the section number kept in the flags (0 unless classic SPARSEMEM).</summary>
+    public ulong PageToSection(ulong page)
+    {
+        byte* r = Rec(page);
+        return _m.SectionInPageFlags ? (*(ulong*)(r + OffFlags) >> _sectionsShift) & _sectionsMask : 0;
+    }
+
+    public ulong PageToPfn(ulong page)
+    {
+        switch (_m.Model)
+        {
+            case MemoryModel.Flatmem:
+                Rec(page);
+                return (ulong)Diff(page, _memMap) + _m.ArchPfnOffset;
+            case MemoryModel.SparsememVmemmap:
+                Rec(page);
+                return (ulong)Diff(page, _memMap);
+            default:
+            {
+                ulong s = PageToSection(page);
+                return (ulong)Diff(page, SectionMemMapAddr(s, s << _m.PfnSectionShift));
+            }
+        }
+    }
+
+    public ulong PageToPhys(ulong page) => PageToPfn(page) << _m.PageShift;
+
+    // ---------------------------------------------------------------- folios and zone device
+
+    /// <summary>page_folio: compound_head.</summary>
+    public ulong PageFolio(ulong page)
+    {
+        ulong head = *(ulong*)(Rec(page) + OffHead);
+        return (head & 1) != 0 ? head & ~1UL : page;
+    }
+
+    public int FolioOrder(ulong folio) => Rec(folio)[OffOrder];
+    public ulong FolioSize(ulong folio) => _m.PageSize << FolioOrder(folio);
+
+    public bool IsZoneDevicePage(ulong page) => _m.ZoneDevice && (*(ulong*)(Rec(page) + OffFlags) & PgZoneDevice) != 0;
+
+    /// <summary>page_pgmap: the folio's pgmap id (0 without ZONE_DEVICE).</summary>
+    public int PagePgmap(ulong page) => _m.ZoneDevice ? *(int*)(Rec(PageFolio(page)) + OffPgmap) : 0;
+
+    public bool SamePgmap(ulong a, ulong b)
+    {
+        if (!_m.ZoneDevice) return true;
+        bool za = IsZoneDevicePage(a), zb = IsZoneDevicePage(b);
+        if (za != zb) return false;
+        return !za || PagePgmap(a) == PagePgmap(b);
+    }
+
+    public bool IsP2pdma(ulong page)
+        => _m.PciP2pdma && IsZoneDevicePage(page) && _pgmapTypes[PagePgmap(page)] == MemoryType.PciP2pdma;
+
+    public bool Compatible(ulong a, ulong b) => !(IsP2pdma(a) || IsP2pdma(b)) || SamePgmap(a, b);
+
+    // ---------------------------------------------------------------- pins
+
+    public void Pin(ulong page)
+    {
+        int* pins = (int*)(Rec(page) + OffPins);
+        if (*pins == 0) _pinned.Add(page);
+        (*pins)++;
+    }
+
+    public void Unpin(ulong page)
+    {
+        int* pins = (int*)(Rec(page) + OffPins);
+        if (*pins == 0) _pinned.Add(page);
+        if (--*pins < 0) _log.Breach(Diag.UnpinWithoutPin(PageToPfn(page)));
+    }
+
+    /// <summary>The non-zero pin counts, ascending by PFN.</summary>
+    public EqArray<PinCount> PinTable()
+    {
+        var list = new List<PinCount>();
+        foreach (ulong page in _pinned.Distinct())
+        {
+            int n = *(int*)(Rec(page) + OffPins);
+            if (n != 0) list.Add(new PinCount(PageToPfn(page), n));
+        }
+        list.Sort((a, b) => a.Pfn.CompareTo(b.Pfn));
+        return list.ToEqArray();
+    }
+
+    public void Dispose()
+    {
+        if (_alloc != null) NativeMemory.Free(_alloc);
+        _alloc = null;
+        _base = null;
+        GC.SuppressFinalize(this);
+    }
+
+    ~MemmapArena() => Dispose();
+}

@@ -1,0 +1,272 @@
+using System.Runtime.InteropServices;
+using BioModel.Core;
+
+namespace BioModel.Optimized;
+
+public sealed partial class OptKernel<W, TBvec, TPtr>
+{
+    public const int IterAllowP2pdma = 0x01;
+
+    /// <summary>want_pages_array with a caller-supplied array.</summary>
+    private uint WantPagesArray(ulong size, ulong start, uint maxPages)
+    {
+        ulong count = (size + start + _ps - 1) / _ps;
+        if (count > maxPages) count = maxPages;
+        if (count == 0) _log.Warn(Diag.WantPagesZero);
+        return (uint)count;
+    }
+
+    /// <summary>pin_user_pages_fast into <paramref name="pages"/>: the count pinned, or the first page's error.</summary>
+    private long PinUserPagesFast(ulong addr, uint n, bool write, bool p2pdma, Span<TPtr> pages)
+    {
+        if (addr + (ulong)n * _ps < addr) return -Errno.EOVERFLOW;
+        if (addr + (ulong)n * _ps > _m.TaskSizeMax) return -Errno.EFAULT;
+        var user = _w.User;
+        for (uint i = 0; i < n; i++)
+        {
+            var vp = user.At(addr + i * _ps, _m.PageShift);
+            long err;
+            if (vp.Kind is MappingKind.Unmapped or MappingKind.NoPin) err = -Errno.EFAULT;
+            else if (vp.Kind == MappingKind.ReadOnly && write) err = -Errno.EFAULT;
+            else
+            {
+                ulong page = _a.PfnToPage(vp.Pfn);
+                if (!p2pdma && _a.IsP2pdma(page)) err = -Errno.EREMOTEIO;
+                else
+                {
+                    pages[(int)i] = W.ToPtr(page);
+                    _a.Pin(page);
+                    continue;
+                }
+            }
+            return i > 0 ? i : err;
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// iov_iter_extract_pages into <paramref name="pages"/>. Returns bytes or −errno; <paramref name="written"/>
+    /// is how many entries were filled, <paramref name="offset0"/> null when not written.
+    /// </summary>
+    public long ExtractPages(IterState it, Span<TPtr> pages, ulong maxSize, uint maxPages, int flags, out ulong? offset0, out int written)
+    {
+        offset0 = null;
+        written = 0;
+        maxSize = Math.Min(Math.Min(maxSize, it.Count), _m.MaxRwCount);
+        if (maxSize == 0) return 0;
+        switch (it.Type)
+        {
+            case IterType.Ubuf:
+            case IterType.Iovec:
+            {
+                ulong addr;
+                if (it.Type == IterType.Ubuf) addr = it.Ubuf + it.IovOffset;
+                else
+                {
+                    ulong skip = it.IovOffset;
+                    int idx = it.Index;
+                    while (true)
+                    {
+                        if (idx >= it.SegmentCount) throw _log.Fatal(Diag.FirstIovecBug);
+                        ulong len = it.Iov[idx].Len - skip;
+                        if (len > 0)
+                        {
+                            if (maxSize > len) maxSize = len;
+                            addr = it.Iov[idx].Base + skip;
+                            break;
+                        }
+                        skip = 0;
+                        idx++;
+                    }
+                }
+                ulong offset = addr & ~_m.PageMask;
+                offset0 = offset;
+                uint n = WantPagesArray(maxSize, offset, maxPages);
+                if (n == 0) return -Errno.ENOMEM;
+                long res = PinUserPagesFast(addr & _m.PageMask, n, !it.Source, (flags & IterAllowP2pdma) != 0, pages);
+                if (res <= 0) return res;
+                written = (int)res;
+                ulong size = Math.Min(maxSize, (ulong)res * _ps - offset);
+                Advance(it, size);
+                return (long)size;
+            }
+            case IterType.Kvec:
+            {
+                ulong skip = it.IovOffset, size;
+                while (true)
+                {
+                    if (it.NrSegs == 0) return 0;
+                    size = Math.Min(maxSize, it.Iov[it.Index].Len - skip);
+                    if (size > 0) break;
+                    it.IovOffset = 0;
+                    it.Index++;
+                    skip = 0;
+                }
+                ulong kaddr = it.Iov[it.Index].Base + skip;
+                ulong offset = kaddr & ~_m.PageMask;
+                offset0 = offset;
+                uint n = WantPagesArray(size, offset, maxPages);
+                if (n == 0) return -Errno.ENOMEM;
+                kaddr -= offset;
+                for (uint k = 0; k < n; k++)
+                {
+                    pages[(int)k] = W.ToPtr(KernelAddressToPage(kaddr + k * _ps));
+                    written++;
+                }
+                size = Math.Min(size, (ulong)n * _ps - offset);
+                Advance(it, size);
+                return (long)size;
+            }
+            default:
+                return ExtractBvecPages(it, pages, maxSize, maxPages, ref offset0, ref written);
+        }
+    }
+
+    /// <summary>vmalloc_to_page inside the vmalloc mapping, virt_to_page in the direct map.</summary>
+    private ulong KernelAddressToPage(ulong kaddr)
+    {
+        var k = _w.Kernel;
+        if (kaddr >= k.Base && kaddr < k.End(_ps))
+        {
+            var vp = k.At(kaddr, _m.PageShift);
+            if (!vp.HasPfn) throw _log.Fatal(Diag.KvecVmallocNull(kaddr));
+            return _a.PfnToPage(vp.Pfn);
+        }
+        if (kaddr >= AddressSpace.PageOffset && kaddr - AddressSpace.PageOffset < (1UL << Math.Min(_m.MaxPhysmemBits, 63)))
+        {
+            ulong pfn = (kaddr - AddressSpace.PageOffset) >> _m.PageShift;
+            if (!_f.HasMemmap(pfn)) throw _log.Fatal(Diag.KvecNoPage(kaddr, pfn));
+            return _a.PfnToPage(pfn);
+        }
+        throw _log.Fatal(Diag.KvecUnmapped(kaddr));
+    }
+
+    /// <summary>iov_iter_extract_bvec_pages: single-page pieces while they butt together at page boundaries.</summary>
+    private long ExtractBvecPages(IterState it, Span<TPtr> pages, ulong maxSize, uint maxPages, ref ulong? offset0, ref int written)
+    {
+        if (it.NrSegs == 0) return 0;
+        var bvecs = IterBvecs;
+        ulong skip = it.IovOffset;
+        if (it.IovOffset == W.LenOf(bvecs[it.Index]))
+        {
+            it.IovOffset = 0;
+            it.Index++;
+            skip = 0;
+        }
+        uint n = WantPagesArray(maxSize, skip, maxPages);
+        if (n == 0) return -Errno.ENOMEM;
+        ulong size = 0, biSize = maxSize, done = skip;
+        int bi = 0, k = 0;
+        while (biSize > 0 && bi < it.NrSegs)
+        {
+            ref readonly TBvec bv = ref bvecs[it.Index + bi];
+            ulong mpLen = Math.Min(biSize, W.LenOf(bv) - done);
+            ulong mpOff = W.OffsetOf(bv) + done;
+            ulong page = _a.Add(W.PageOf(bv), (long)(mpOff / _ps));
+            ulong off = mpOff % _ps;
+            ulong len = Math.Min(mpLen, _ps - off);
+            if (k > 0)
+            {
+                if (off != 0) break;
+            }
+            else offset0 = off;
+            if (!_a.IsStructPage(page)) throw _log.Fatal(Diag.WildPage(_a.AddrOf(page)));
+            pages[k++] = W.ToPtr(page);
+            written = k;
+            size += len;
+            if (k >= n) break;
+            if (off + len != _ps) break;
+            done += len;
+            biSize -= len;
+            if (done == W.LenOf(bv)) { bi++; done = 0; }
+        }
+        Advance(it, size);
+        return (long)size;
+    }
+
+    /// <summary>get_contig_folio_len over pages[start..]; <paramref name="nr"/> is how many entries the run used.</summary>
+    private ulong GetContigFolioLen(ReadOnlySpan<TPtr> pages, int start, int count, ulong left, ulong offset, out int nr)
+    {
+        ulong first = W.FromPtr(pages[start]);
+        ulong folio = _a.PageFolio(first);
+        ulong contig = Math.Min(_ps - offset, left);
+        ulong folioOffset = _ps * (ulong)_a.Diff(first, folio) + offset;
+        ulong len = Math.Min(_a.FolioSize(folio) - folioOffset, left);
+        left -= contig;
+        ulong maxPages = (offset + len + _ps - 1) / _ps;
+        int i;
+        for (i = 1; (ulong)i < maxPages; i++)
+        {
+            ulong next = Math.Min(_ps, left);
+            if (start + i >= count) throw _log.Fatal(Diag.ContigPastPages(start + i, count));
+            ulong p = W.FromPtr(pages[start + i]);
+            if (_a.PageFolio(p) != folio || p != _a.Add(W.FromPtr(pages[start + i - 1]), 1)) break;
+            contig += next;
+            left -= next;
+        }
+        nr = i;
+        return (uint)contig;
+    }
+
+    /// <summary>
+    /// iov_iter_extract_bvecs with the page-pointer array parked in the unused tail of <paramref name="bv"/>
+    /// (MemoryMarshal.Cast to page-pointer slots, P0 = nr_vecs·k + E·(k−1), k = PAGE_PTRS_PER_BVEC), and
+    /// EX-10 checked on every bvec written: its slots never reach a page pointer still to be read.
+    /// </summary>
+    public long ExtractBvecs(IterState it, Span<TBvec> bv, ref int nrVecs, ushort maxVecs, ulong maxSize, uint memAlignMask, int flags)
+    {
+        int n0 = nrVecs;
+        ushort entriesLeft = unchecked((ushort)(maxVecs - nrVecs));
+        if (nrVecs > maxVecs) _log.Breach(Diag.ExtractNrVecsAboveMax(nrVecs, maxVecs, entriesLeft));
+        else if (nrVecs == maxVecs) _log.Breach(Diag.ExtractNoRoom(maxVecs));
+
+        ulong? probe = it.Type is IterType.Ubuf or IterType.Iovec or IterType.Kvec ? CurrentSegmentProbe(it) : Alignment(it);
+        if (probe is null)
+        {
+            _log.Breach(Diag.ExtractProbePastEnd);
+            if (memAlignMask != 0) throw _log.Fatal(Diag.ExtractProbeDecides);
+        }
+        else if ((probe.Value & memAlignMask) != 0) return -Errno.EINVAL;
+
+        int k = PagePtrsPerBvec;
+        Span<TPtr> slots = MemoryMarshal.Cast<TBvec, TPtr>(bv);
+        int p0 = n0 * k + entriesLeft * (k - 1);
+        Span<TPtr> pages;
+        if (nrVecs > maxVecs)
+        {
+            // entries_left wrapped: the page array would start past bv[max_vecs]. Extract into a scratch
+            // array to learn what the kernel would have done, and stop before it is written.
+            pages = NewBuffer("wrapped page array", entriesLeft * System.Runtime.CompilerServices.Unsafe.SizeOf<TPtr>()).As<TPtr>();
+        }
+        else pages = slots.Slice(p0, entriesLeft);
+
+        long size = ExtractPages(it, pages, maxSize, entriesLeft, flags, out ulong? offset0, out int written);
+        if (size <= 0) return size == 0 ? -Errno.EFAULT : size;
+        if (nrVecs > maxVecs)
+            throw _log.Fatal(Diag.ExtractPagesPastArray(written, (ulong)n0 * (ulong)k + (ulong)entriesLeft * (ulong)(k - 1), maxVecs));
+
+        ulong offset = offset0!.Value;
+        int nrPages = (int)((offset + (ulong)size + _ps - 1) / _ps);
+        int i = 0;
+        ulong left = (ulong)size;
+        while (left > 0)
+        {
+            if (nrVecs > 0 && !_a.SamePgmap(W.PageOf(bv[nrVecs - 1]), W.FromPtr(pages[i]))) break;
+            ulong len = GetContigFolioLen(pages, i, written, left, offset, out int nr);
+            ulong page = W.FromPtr(pages[i]);
+            // EX-10: bvec nrVecs occupies slots [nrVecs·k, nrVecs·k + k); the pointers still to be read are
+            // pages[i + nr .. nr_pages), at slots p0 + i + nr .. p0 + nr_pages.
+            int ws = nrVecs * k, we = ws + k, ns = p0 + i + nr, ne = p0 + nrPages;
+            if (ws < ne && ns < we) _log.Breach(Diag.TailOverwritten(nrVecs - n0, (ulong)Math.Max(ws, ns)));
+            bv[nrVecs] = W.Make(page, (uint)len, (uint)offset);
+            i += nr;
+            nrVecs++;
+            left -= len;
+            offset = 0;
+        }
+        Revert(it, left);
+        if (it.UserBacked)
+            for (; i < nrPages; i++) _a.Unpin(W.FromPtr(pages[i]));
+        return size - (long)left;
+    }
+}
