@@ -51,6 +51,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void EX_8() => Check("EX-8");
     [Fact] public void EX_8_iovec_kvec() => Check("EX-8/iovec-kvec");
     [Fact] public void EX_9() => Check("EX-9");
+    [Fact] public void EX_10() => Check("EX-10");
     [Fact] public void GP_1() => Check("GP-1");
     [Fact] public void GP_1_one_round() => Check("GP-1/one-round");
     [Fact] public void GP_2() => Check("GP-2");
@@ -58,6 +59,8 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void GP_4() => Check("GP-4");
     [Fact] public void GP_4_no_align_down() => Check("GP-4/no-align-down");
     [Fact] public void GP_5() => Check("GP-5");
+    [Fact] public void CF_1() => Check("CF-1");
+    [Fact] public void CF_2() => Check("CF-2");
 
     /// <summary>Every property of the campaign has a test above (a new property cannot be forgotten).</summary>
     [Fact]
