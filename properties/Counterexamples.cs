@@ -13,14 +13,64 @@ public static class Counterexamples
     {
         var sb = new StringBuilder();
         var c = cx.Shrunk;
-        sb.Append($"       counterexample (case {cx.TestNumber}, shrunk {cx.Shrinks} times): {cx.Message}\n");
+        sb.Append($"       counterexample (case {cx.TestNumber}, shrunk {cx.Shrinks} times, {PagesNamed(c).Count} page(s)): {cx.Message}\n");
         sb.Append("       --- scenario (save under golden/regressions/ to keep it) ---\n");
         var scenario = c.ToScenario($"{def.Id}-counterexample", $"{def.Id}: {cx.Message}");
         sb.Append(Indent(ScenarioFile.Write(scenario)));
-        sb.Append("       --- layout (reference model) ---\n");
-        sb.Append(Indent(Layout(c)));
+        if (def.Explain is { } explain)
+            sb.Append(Indent(explain(c)));
+        else
+        {
+            sb.Append("       --- layout (reference model) ---\n");
+            sb.Append(Indent(Layout(c)));
+        }
         sb.Append($"       replay: BIOMODEL_REPLAY=\"{def.Id}:{cx.Replay}\" dotnet test --filter \"FullyQualifiedName=BioModel.Tests.PropertyTests.{def.TestName}\"\n");
         sb.Append($"           or: dotnet run --project properties -- check {def.Id} --replay {cx.Replay}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The pages a counterexample is about: every PFN its operation names (page lists, calls, the first page
+    /// of each bvec it holds or is given) and every page the iterator's remaining bytes lie in.
+    /// </summary>
+    public static SortedSet<ulong> PagesNamed(Case c)
+    {
+        var w = c.World;
+        ulong ps = w.Machine.PageSize;
+        var set = new SortedSet<ulong>();
+        void Vecs(IEnumerable<BvecDesc> vs) { foreach (var v in vs) set.Add(v.Pfn + v.Offset / ps); }
+        void Iter(IterDesc it)
+        {
+            foreach (var k in Oracle.Stream(w, it, Math.Min(it.Count, 256 * ps)))
+                if (k.Pfn is { } p) set.Add(p);
+        }
+        switch (c.Op)
+        {
+            case NumPagesContiguousOp n: foreach (var p in n.Pfns) set.Add(p); break;
+            case BioAddOp a: Vecs(a.Bio.InUse); foreach (var x in a.Calls) set.Add(x.Pfn + x.Off / ps); break;
+            case ExtractPagesOp e: Iter(e.Iter); break;
+            case ExtractBvecsOp x: Vecs(x.Entry); Iter(x.Iter); break;
+            case GetPagesOp g: Vecs(g.Bio.InUse); Iter(g.Iter); break;
+            case IterOp io: Iter(io.Iter); break;
+            case MergeableOp mo: foreach (var p in mo.Pairs) { Vecs([p.A, p.B]); } break;
+            case HwMergeOp hm: Vecs([hm.Bvec]); foreach (var x in hm.Calls) set.Add(x.Pfn + x.Off / ps); break;
+        }
+        return set;
+    }
+
+    /// <summary>Two texts in two columns, a mark on every line that differs.</summary>
+    public static string SideBySide(string leftTitle, string left, string rightTitle, string right)
+    {
+        var l = left.TrimEnd('\n').Split('\n');
+        var r = right.TrimEnd('\n').Split('\n');
+        int width = Math.Min(72, Math.Max(leftTitle.Length, l.Max(x => x.Length)));
+        var sb = new StringBuilder();
+        sb.Append("  ").Append(leftTitle.PadRight(width)).Append(" | ").Append(rightTitle).Append('\n');
+        for (int i = 0; i < Math.Max(l.Length, r.Length); i++)
+        {
+            string a = i < l.Length ? l[i] : "", b = i < r.Length ? r[i] : "";
+            sb.Append(a == b ? "  " : "≠ ").Append(a.Length > width ? a[..width] : a.PadRight(width)).Append(" | ").Append(b).Append('\n');
+        }
         return sb.ToString();
     }
 

@@ -1,7 +1,10 @@
 namespace BioModel.Core;
 
 /// <summary>The pin count of one PFN.</summary>
-public readonly record struct PinCount(ulong Pfn, long Count);
+public readonly record struct PinCount(ulong Pfn, long Count)
+{
+    public override string ToString() => $"{LayoutRenderer.Hex(Pfn)}x{Count}";
+}
 
 /// <summary>
 /// What an operation did: return value(s) (bytes, 0 or a negative errno, one per call), the bio after,

@@ -184,6 +184,21 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         return (long)size;
     }
 
+    /// <summary>
+    /// The page array at slot <paramref name="p0"/> of the bvec array, made the way C makes it: pointer
+    /// arithmetic, no bounds. A placement that reaches into the trap padding around the array is left to
+    /// CF-2 to report; one that would reach past the padding is stopped here, so a wrong placement can
+    /// never write outside the run's own buffers (the bounds-checked mode of the design).
+    /// </summary>
+    private Span<TPtr> TailArray(Span<TPtr> slots, int p0, int count)
+    {
+        int padSlots = TrapBuffer.Pad / System.Runtime.CompilerServices.Unsafe.SizeOf<TPtr>();
+        if (p0 < -padSlots || p0 + count > slots.Length + padSlots)
+            throw _log.Fatal(Diag.ExtractPagesPastArray(count, (ulong)p0, slots.Length / PagePtrsPerBvec));
+        ref TPtr start = ref System.Runtime.CompilerServices.Unsafe.Add(ref MemoryMarshal.GetReference(slots), p0);
+        return MemoryMarshal.CreateSpan(ref start, count);
+    }
+
     /// <summary>get_contig_folio_len over pages[start..]; <paramref name="nr"/> is how many entries the run used.</summary>
     private ulong GetContigFolioLen(ReadOnlySpan<TPtr> pages, int start, int count, ulong left, ulong offset, out int nr)
     {
@@ -238,7 +253,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             // array to learn what the kernel would have done, and stop before it is written.
             pages = NewBuffer("wrapped page array", entriesLeft * System.Runtime.CompilerServices.Unsafe.SizeOf<TPtr>()).As<TPtr>();
         }
-        else pages = slots.Slice(p0, entriesLeft);
+        else pages = TailArray(slots, p0, entriesLeft);
 
         long size = ExtractPages(it, pages, maxSize, entriesLeft, flags, out ulong? offset0, out int written);
         if (size <= 0) return size == 0 ? -Errno.EFAULT : size;

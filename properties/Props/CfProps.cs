@@ -83,6 +83,15 @@ public static class CfProps
         return $"{what} differ";
     }
 
+    /// <summary>The world, the operation, then both outcomes side by side (differing lines marked ≠).</summary>
+    public static string Explain(Case c)
+    {
+        var e = ReferenceModel.Instance.Run(c.World, c.Op!);
+        var a = OptimizedModel.Instance.Run(c.World, c.Op!);
+        return "--- world and operation ---\n" + "== world ==\n" + LayoutRenderer.RenderWorld(c.World) + LayoutRenderer.RenderOperation(c.World, c.Op!) +
+               "--- outcomes ---\n" + Counterexamples.SideBySide("reference", LayoutRenderer.RenderOutcome(c.World, c.Op!, e), "optimized", LayoutRenderer.RenderOutcome(c.World, c.Op!, a));
+    }
+
     public static IEnumerable<string> Classes(Case c)
     {
         var w = c.World;
@@ -142,6 +151,7 @@ public static class CfProps
             })),
             Required = [("ends with a full bvec array", 0.05), ("one free bvec", 0.05)],
             Weight = 2,
+            Explain = Explain,
             Check = c =>
             {
                 var a = OptimizedModel.Instance.Run(c.World, c.Op!);
@@ -157,6 +167,7 @@ public static class CfProps
             Classify = Classes,
             Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05)],
             Weight = 24,
+            Explain = Explain,
             Check = c =>
             {
                 var e = ReferenceModel.Instance.Run(c.World, c.Op!);
@@ -171,6 +182,7 @@ public static class CfProps
             Generate = Gen,
             Classify = Classes,
             Weight = 16,
+            Explain = Explain,
             Check = c =>
             {
                 var a = OptimizedModel.Instance.Run(c.World, c.Op!);

@@ -56,6 +56,11 @@ public sealed class PropertyDef
     public Expectation Expect { get; init; } = Expectation.Holds;
     /// <summary>For a known finding: what the kernel does and where that is documented.</summary>
     public string? Finding { get; init; }
+    /// <summary>
+    /// How a counterexample is shown below its scenario; null for the layout the model under test
+    /// produces. Conformance shows the reference and the optimized outcome side by side.
+    /// </summary>
+    public Func<Case, string>? Explain { get; init; }
     /// <summary>Relative number of cases (1.0 = the profile's base count).</summary>
     public double Weight { get; init; } = 1.0;
 
@@ -78,6 +83,7 @@ public sealed class PropertyDef
             Domain = c => outer(c) && domain(c),
             Expect = Expectation.Holds,
             Weight = Weight,
+            Explain = Explain,
         };
     }
 
