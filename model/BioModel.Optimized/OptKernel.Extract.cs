@@ -272,7 +272,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             // EX-10: bvec nrVecs occupies slots [nrVecs·k, nrVecs·k + k); the pointers still to be read are
             // pages[i + nr .. nr_pages), at slots p0 + i + nr .. p0 + nr_pages.
             int ws = nrVecs * k, we = ws + k, ns = p0 + i + nr, ne = p0 + nrPages;
-            if (ws < ne && ns < we) _log.Breach(Diag.TailOverwritten(nrVecs - n0, (ulong)Math.Max(ws, ns)));
+            if (ns < ne && ws < ne && ns < we) _log.Breach(Diag.TailOverwritten(nrVecs - n0, (ulong)Math.Max(ws, ns)));
             bv[nrVecs] = W.Make(page, (uint)len, (uint)offset);
             i += nr;
             nrVecs++;
