@@ -33,8 +33,9 @@ public static class Campaign
         return colon > 0 && (env[..colon] == def.Id || env[..colon] == def.TestName) ? env[(colon + 1)..] : null;
     }
 
-    /// <summary>Runs one property, honouring BIOMODEL_REPLAY.</summary>
-    public static PropertyRun Run(PropertyDef def, Profile profile) => PropertyChecker.Run(def, profile, ReplayFor(def));
+    /// <summary>Runs one property, honouring BIOMODEL_REPLAY, checking and keeping golden/regressions.</summary>
+    public static PropertyRun Run(PropertyDef def, Profile profile)
+        => PropertyChecker.Run(def, profile, ReplayFor(def), regressions: Regressions.OfCheckout());
 
     public static string FormatRun(PropertyRun r)
     {

@@ -14,7 +14,10 @@ public static class Counterexamples
         var sb = new StringBuilder();
         var c = cx.Shrunk;
         sb.Append($"       counterexample (case {cx.TestNumber}, shrunk {cx.Shrinks} times, {PagesNamed(c).Count} page(s)): {cx.Message}\n");
-        sb.Append("       --- scenario (save under golden/regressions/ to keep it) ---\n");
+        if (cx.File is not null) sb.Append($"       (a saved regression: {cx.File})\n");
+        sb.Append(cx.SavedAs is not null
+            ? $"       --- scenario (saved as {cx.SavedAs}; later runs check it first) ---\n"
+            : "       --- scenario (save under golden/regressions/ to keep it) ---\n");
         var scenario = c.ToScenario($"{def.Id}-counterexample", $"{def.Id}: {cx.Message}");
         sb.Append(Indent(ScenarioFile.Write(scenario)));
         if (def.Explain is { } explain)
@@ -24,8 +27,13 @@ public static class Counterexamples
             sb.Append("       --- layout (reference model) ---\n");
             sb.Append(Indent(Layout(c)));
         }
-        sb.Append($"       replay: BIOMODEL_REPLAY=\"{def.Id}:{cx.Replay}\" dotnet test --filter \"FullyQualifiedName=BioModel.Tests.PropertyTests.{def.TestName}\"\n");
-        sb.Append($"           or: dotnet run --project properties -- check {def.Id} --replay {cx.Replay}\n");
+        if (cx.File is not null)
+            sb.Append($"       replay: dotnet run --project properties -- case {def.Id} {cx.File}\n");
+        else
+        {
+            sb.Append($"       replay: BIOMODEL_REPLAY=\"{def.Id}:{cx.Replay}\" dotnet test --filter \"FullyQualifiedName=BioModel.Tests.PropertyTests.{def.TestName}\"\n");
+            sb.Append($"           or: dotnet run --project properties -- check {def.Id} --replay {cx.Replay}\n");
+        }
         return sb.ToString();
     }
 

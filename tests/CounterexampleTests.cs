@@ -57,6 +57,47 @@ public sealed class CounterexampleTests
     }
 
     [Fact]
+    public void A_failing_case_is_saved_and_checked_first_on_the_next_run()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"biomodel-regressions-{Guid.NewGuid():N}");
+        try
+        {
+            var store = new Regressions(dir);
+            var first = PropertyChecker.Run(Wrong, Profile.Dev, regressions: store);
+            var saved = first.Counterexample!.SavedAs!;
+            Assert.True(File.Exists(saved));
+            Assert.StartsWith("WRONG_1-", Path.GetFileName(saved));
+            Assert.True(ScenarioFile.TryLoad(saved, out var s, out _));
+            Assert.Equal(first.Counterexample.Shrunk.World, s!.World);
+
+            // The next run fails on the saved file before generating anything.
+            var second = PropertyChecker.Run(Wrong, Profile.Dev with { Seed = 7 }, regressions: store);
+            Assert.Equal(saved, second.Counterexample!.File);
+            Assert.Equal(0, second.Cases);
+            Assert.Contains("replay: dotnet run --project properties -- case WRONG-1", Campaign.FormatRun(second));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void A_regression_file_that_no_longer_loads_fails_the_property()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"biomodel-regressions-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "WRONG_1-broken.json"), "{ \"name\": \"x\" }");
+            var run = PropertyChecker.Run(Wrong, Profile.Dev, regressions: new Regressions(dir));
+            Assert.False(run.Ok);
+            Assert.Contains("no longer loads", run.Problem);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Check_throws_with_the_report_when_a_property_does_not_hold()
     {
         var lines = new List<string>();

@@ -14,7 +14,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     private void Check(string id)
     {
         var def = Campaign.Get(id);
-        PropertyChecker.Check(def, Profile.FromEnvironment(), output.WriteLine, Campaign.ReplayFor(def));
+        PropertyChecker.Check(def, Profile.FromEnvironment(), output.WriteLine, Campaign.ReplayFor(def), Regressions.OfCheckout());
     }
 
     [Fact] public void MM_1() => Check("MM-1");

@@ -11,7 +11,15 @@ namespace BioModel.Properties;
 public sealed class PropertyFailedException(string report) : Exception(report);
 
 /// <summary>A shrunk counterexample: the case, the failure message and how to replay it.</summary>
-public sealed record Counterexample(Case Shrunk, Case Original, string Message, int Shrinks, int TestNumber, string Replay);
+/// <summary>
+/// A shrunk counterexample. <see cref="Replay"/> is "seed,gamma,size" for a generated case; a case from
+/// golden/regressions has <see cref="File"/> set instead.
+/// </summary>
+public sealed record Counterexample(Case Shrunk, Case Original, string Message, int Shrinks, int TestNumber, string Replay)
+{
+    public string? File { get; init; }
+    public string? SavedAs { get; init; }
+}
 
 /// <summary>What running one property produced.</summary>
 public sealed record PropertyRun(
@@ -52,15 +60,45 @@ public static class PropertyChecker
     /// output) and a property that did not do what was expected throws <see cref="PropertyFailedException"/>
     /// with the report, counterexample and replay line in its message.
     /// </summary>
-    public static PropertyRun Check(PropertyDef def, Profile profile, Action<string> report, string? replay = null)
+    public static PropertyRun Check(PropertyDef def, Profile profile, Action<string> report, string? replay = null, Regressions? regressions = null)
     {
-        var run = Run(def, profile, replay, report);
+        var run = Run(def, profile, replay, report, regressions);
         if (!run.Ok) throw new PropertyFailedException(Campaign.FormatRun(run));
         return run;
     }
 
     /// <summary>Checks one property. <paramref name="replay"/> is "seed,gamma,size" from a counterexample's replay line.</summary>
-    public static PropertyRun Run(PropertyDef def, Profile profile, string? replay = null, Action<string>? report = null)
+    public static PropertyRun Run(PropertyDef def, Profile profile, string? replay = null, Action<string>? report = null, Regressions? regressions = null)
+    {
+        bool keep = regressions is not null && def.Expect == Expectation.Holds && replay is null;
+        if (keep)
+        {
+            // Saved counterexamples first: a bug that came back fails at once with its old example.
+            foreach (var (path, c, problem) in regressions!.Load(def))
+            {
+                if (problem is not null)
+                    return Reported(new PropertyRun(def, 0, new Dictionary<string, int>(), null, problem), report);
+                var v = CheckCase(def, c!);
+                if (!v.Ok)
+                {
+                    var cx = new Counterexample(c!, c!, v.Message, 0, 0, "") { File = path };
+                    return Reported(new PropertyRun(def, 0, new Dictionary<string, int>(), cx, $"counterexample: {v.Message}"), report);
+                }
+            }
+        }
+        var run = RunGenerated(def, profile, replay, keep ? null : report);
+        if (keep && run.Counterexample is { } found)
+            run = run with { Counterexample = found with { SavedAs = regressions!.Save(def, found) } };
+        return keep ? Reported(run, report) : run;
+    }
+
+    private static PropertyRun Reported(PropertyRun run, Action<string>? report)
+    {
+        report?.Invoke(Campaign.FormatRun(run));
+        return run;
+    }
+
+    private static PropertyRun RunGenerated(PropertyDef def, Profile profile, string? replay, Action<string>? report)
     {
         var arb = Arb.From(GenFor(def), c => Shrinker.Shrink(c).Where(def.Domain));
         var recorder = new Recorder(def, report);
