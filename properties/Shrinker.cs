@@ -198,6 +198,7 @@ public static class Shrinker
     {
         var m = w.Machine;
         for (int i = 0; i < w.Pgmaps.Length; i++) yield return w with { Pgmaps = w.Pgmaps.RemoveAt(i) };
+        if (w.User.Pages.Length > 0) yield return w with { User = w.User with { Pages = [] } };
         if (w.User.Pages.Length > 1)
         {
             yield return w with { User = w.User with { Pages = w.User.Pages.Take(w.User.Pages.Length / 2) } };

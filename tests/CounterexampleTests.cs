@@ -64,7 +64,7 @@ public sealed class CounterexampleTests
         {
             var store = new Regressions(dir);
             var first = PropertyChecker.Run(Wrong, Profile.Dev, regressions: store);
-            var saved = first.Counterexample!.SavedAs!;
+            var saved = Path.Combine(dir, first.Counterexample!.SavedAs!);
             Assert.True(File.Exists(saved));
             Assert.StartsWith("WRONG_1-", Path.GetFileName(saved));
             Assert.True(ScenarioFile.TryLoad(saved, out var s, out _));
@@ -72,7 +72,7 @@ public sealed class CounterexampleTests
 
             // The next run fails on the saved file before generating anything.
             var second = PropertyChecker.Run(Wrong, Profile.Dev with { Seed = 7 }, regressions: store);
-            Assert.Equal(saved, second.Counterexample!.File);
+            Assert.Equal(saved, Path.Combine(dir, second.Counterexample!.File!));
             Assert.Equal(0, second.Cases);
             Assert.Contains("replay: dotnet run --project properties -- case WRONG-1", Campaign.FormatRun(second));
         }

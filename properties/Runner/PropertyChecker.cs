@@ -81,7 +81,7 @@ public static class PropertyChecker
                 var v = CheckCase(def, c!);
                 if (!v.Ok)
                 {
-                    var cx = new Counterexample(c!, c!, v.Message, 0, 0, "") { File = path };
+                    var cx = new Counterexample(c!, c!, v.Message, 0, 0, "") { File = regressions.Show(path) };
                     return Reported(new PropertyRun(def, 0, new Dictionary<string, int>(), cx, $"counterexample: {v.Message}"), report);
                 }
             }

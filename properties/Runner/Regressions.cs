@@ -7,16 +7,19 @@ namespace BioModel.Properties;
 /// named after the property's test name and a hash of the case). Every later run of the property checks
 /// them before any random case, so a bug that came back fails at once with its old, small example.
 /// </summary>
-public sealed class Regressions(string directory)
+public sealed class Regressions(string directory, string? root = null)
 {
     public string Directory { get; } = directory;
+
+    /// <summary>A path as printed: relative to the checkout when there is one.</summary>
+    public string Show(string path) => root is null ? path : Path.GetRelativePath(root, path);
 
     /// <summary>golden/regressions of the checkout this code runs from, or null outside a checkout.</summary>
     public static Regressions? OfCheckout()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "BioModel.sln"))) dir = dir.Parent;
-        return dir is null ? null : new Regressions(Path.Combine(dir.FullName, "golden", "regressions"));
+        return dir is null ? null : new Regressions(Path.Combine(dir.FullName, "golden", "regressions"), dir.FullName);
     }
 
     private static string Prefix(PropertyDef def) => def.TestName + "-";
@@ -46,6 +49,6 @@ public sealed class Regressions(string directory)
         string path = Path.Combine(Directory, $"{Prefix(def)}{h:x16}.json");
         System.IO.Directory.CreateDirectory(Directory);
         if (!File.Exists(path)) File.WriteAllText(path, ScenarioFile.Write(scenario));
-        return path;
+        return Show(path);
     }
 }
