@@ -94,16 +94,7 @@ public static class WorldGen
     /// </summary>
     public static World Big(Draw d)
     {
-        var m = new MachineConfig
-        {
-            Name = "custom",
-            PageShift = 12,
-            SectionSizeBits = 32,
-            Model = d.Chance(0.5) ? MemoryModel.SparsememVmemmap : MemoryModel.Flatmem,
-            MaxPageOrder = 10,
-            ZoneDevice = true,
-            PciP2pdma = true,
-        };
+        var m = ArchPresets.Get(d.Chance(0.5) ? "tiny-vmemmap" : "tiny-flatmem") with { SectionSizeBits = 32, MaxPageOrder = 10 };
         var w = World.Create(m, d.Chance(0.7) ? [0UL, 1UL] : [0UL]);
         var folios = new List<Folio>();
         ulong end = m.PagesPerSection;
