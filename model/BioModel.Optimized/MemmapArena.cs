@@ -40,7 +40,7 @@ public sealed unsafe class MemmapArena : IDisposable
     private readonly ulong[] _sectionMemMap = [];
     private readonly ulong _memMap;
     private readonly Dictionary<int, MemoryType> _pgmapTypes = new();
-    private readonly List<ulong> _pinned = [];
+    private readonly List<ulong> _pinned = new(256); // sized up front: pinning in the per-page GUP loop should not allocate
 
     /// <summary>Memmap-space span above which the arena refuses a world (the validator refuses it first).</summary>
     public const ulong MaxSpan = 1UL << 34;
