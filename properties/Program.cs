@@ -15,6 +15,9 @@ namespace BioModel.Properties
               list                                         list the properties
               explain <scenario.json>                      load a scenario, run it on the reference model, print the layout
               case <ID> <scenario.json>                    check one property on the case a scenario file describes
+              scenarios                                    list the golden scenarios with what each shows
+              golden                                       run every golden scenario, compare with golden/*.verified.txt
+              accept                                       turn golden/*.received.txt into verified files (after review)
             environment: BIOMODEL_PROFILE=dev|ci|nightly|mutation (default ci), BIOMODEL_SEED, BIOMODEL_REPLAY=ID:seed,gamma,size
             """;
 
@@ -79,6 +82,42 @@ namespace BioModel.Properties
                         stdout.Write(Counterexamples.Layout(c));
                         stdout.WriteLine(v.Ok ? $"{def.Id}: holds for this case" : $"{def.Id}: FAILS: {v.Message}");
                         return v.Ok ? 0 : 1;
+                    }
+                    case "scenarios":
+                    {
+                        var g = GoldenFiles.OfCheckout();
+                        if (g is null) { stderr.WriteLine("not run from a BioModel checkout: no golden/ directory"); return 2; }
+                        foreach (var name in GoldenScenarios.Names(g))
+                        {
+                            var path = Path.Combine(GoldenScenarios.ScenarioDirectory(g), name + ".json");
+                            string what = ScenarioFile.TryLoad(path, out var sc, out var errs) ? sc!.Comment ?? "" : $"INVALID: {errs[0]}";
+                            stdout.WriteLine($"{name,-44} {what}");
+                        }
+                        return 0;
+                    }
+                    case "golden":
+                    {
+                        var g = GoldenFiles.OfCheckout();
+                        if (g is null) { stderr.WriteLine("not run from a BioModel checkout: no golden/ directory"); return 2; }
+                        int bad = 0;
+                        var names = GoldenScenarios.Names(g);
+                        foreach (var name in names)
+                        {
+                            var r = GoldenScenarios.Run(g, name);
+                            if (!r.Ok) { bad++; stdout.WriteLine(r.Report()); }
+                        }
+                        stdout.WriteLine($"golden: {names.Count - bad}/{names.Count} scenarios match their verified layout");
+                        return bad == 0 ? 0 : 1;
+                    }
+                    case "accept":
+                    {
+                        var g = GoldenFiles.OfCheckout();
+                        if (g is null) { stderr.WriteLine("not run from a BioModel checkout: no golden/ directory"); return 2; }
+                        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"))) { stderr.WriteLine("refusing to accept golden files on CI (CI is set)"); return 2; }
+                        var accepted = g.Accept();
+                        foreach (var n in accepted) stdout.WriteLine($"accepted golden/{n}.verified.txt");
+                        stdout.WriteLine(accepted.Count == 0 ? "nothing to accept: no golden/*.received.txt" : $"{accepted.Count} file(s) accepted");
+                        return 0;
                     }
                     default:
                         stderr.WriteLine($"unknown command '{args[0]}'");

@@ -99,7 +99,7 @@ public sealed record IterDesc
         for (int i = Index; i < SegmentCount; i++) rest += SegLen(i);
         ulong cur = Index < SegmentCount ? SegLen(Index) : 0;
         if (Index == SegmentCount ? IovOffset != 0 : IovOffset > cur)
-            yield return ("iovOffset", $"iov_offset {IovOffset} is past the end of the current segment ({cur} bytes)");
+            yield return ("iov_offset", $"iov_offset {IovOffset} is past the end of the current segment ({cur} bytes)");
         else if (Count > rest - IovOffset)
             yield return ("count", $"count {Count} exceeds the {rest - IovOffset} bytes left in the segments");
     }

@@ -191,7 +191,7 @@ public static class LayoutRenderer
                 Line(sb, "iter in", RenderIter(e.Iter));
                 break;
             case ExtractBvecsOp x:
-                Line(sb, "op", $"iov_iter_extract_bvecs(max_size {Hex(x.MaxSize)}, nr_vecs {x.Entry.Length}, max_vecs {x.MaxVecs}, mem_align_mask {Hex(x.MemAlignMask)}{(x.AllowP2p ? ", ITER_ALLOW_P2PDMA" : "")})");
+                Line(sb, "op", $"iov_iter_extract_bvecs(max_size {Hex(x.MaxSize)}, nr_vecs {x.Entry.Length}, max_vecs {x.MaxVecs}, mem_align_mask {Hex(x.MemAlignMask)}{(x.AllowP2p ? ", ITER_ALLOW_P2PDMA" : "")}){(x.Repeat > 1 ? $" repeated up to {x.Repeat} times" : "")}");
                 Line(sb, "iter in", RenderIter(x.Iter));
                 if (x.Entry.Length > 0) { Line(sb, "bvecs in", ""); RenderBvecTable(sb, w, x.Entry.Items, "          "); }
                 break;

@@ -56,10 +56,14 @@ public sealed record ExtractPagesOp(IterDesc Iter, ulong MaxSize, uint MaxPages,
 /// <summary>
 /// iov_iter_extract_bvecs(iter, bv, max_size, &amp;nr_vecs, max_vecs, mem_align_mask, flags): the bvec
 /// array holds <see cref="Entry"/> on entry (nr_vecs = its length) and has room for <see cref="MaxVecs"/>.
+/// With <see cref="Repeat"/> &gt; 1 the call is repeated on the same iterator and array (as a caller
+/// filling one array would) until the iterator is empty, a call returns 0 or an error, or the repeats run out.
 /// </summary>
 public sealed record ExtractBvecsOp(IterDesc Iter, EqArray<BvecDesc> Entry, ushort MaxVecs, ulong MaxSize, uint MemAlignMask, bool AllowP2p) : Operation
 {
     public override string Kind => "iov_iter_extract_bvecs";
+
+    public int Repeat { get; init; } = 1;
 }
 
 /// <summary>

@@ -71,8 +71,23 @@ public static class ScenarioFile
 
     // ------------------------------------------------------------------ reading
 
-    /// <summary>Parses a scenario; on failure <paramref name="errors"/> lists every problem found.</summary>
+    /// <summary>Parses a scenario; on failure <paramref name="errors"/> lists every problem found. Never throws.</summary>
     public static bool TryParse(string json, out Scenario? scenario, out IReadOnlyList<ScenarioError> errors)
+    {
+        try
+        {
+            return TryParseCore(json, out scenario, out errors);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A reader bug must still be a clear error, never a crash of the caller.
+            scenario = null;
+            errors = [new ScenarioError("$", $"the reader failed on this input ({e.GetType().Name}: {e.Message}); please report it")];
+            return false;
+        }
+    }
+
+    private static bool TryParseCore(string json, out Scenario? scenario, out IReadOnlyList<ScenarioError> errors)
     {
         var errs = new List<ScenarioError>();
         scenario = null;
@@ -331,7 +346,7 @@ public static class ScenarioFile
                 ulong maxSize = o.U64("max_size", required: true);
                 ulong mask = o.U64("mem_align_mask");
                 if (mask > uint.MaxValue) o.Error("mem_align_mask", "mem_align_mask is an unsigned int");
-                op = new ExtractBvecsOp(it, entry, (ushort)maxVecs, maxSize, (uint)mask, o.Bool("p2pdma", false));
+                op = new ExtractBvecsOp(it, entry, (ushort)maxVecs, maxSize, (uint)mask, o.Bool("p2pdma", false)) { Repeat = o.Int("repeat", 1, 1, 4096) };
                 break;
             }
             case "bio_iov_iter_get_pages":
@@ -626,6 +641,7 @@ public static class ScenarioFile
                 o["max_size"] = H(x.MaxSize);
                 if (x.MemAlignMask != 0) o["mem_align_mask"] = H(x.MemAlignMask);
                 if (x.AllowP2p) o["p2pdma"] = true;
+                if (x.Repeat != 1) o["repeat"] = x.Repeat;
                 break;
             case GetPagesOp g:
                 o["bio"] = WriteBio(g.Bio);

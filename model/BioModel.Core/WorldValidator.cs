@@ -67,6 +67,22 @@ public static class WorldValidator
             errors.Add(("$.machine.arch_pfn_offset", $"ARCH_PFN_OFFSET 0x{m.ArchPfnOffset:x} is above the first present PFN 0x{f.SectionStart(secs[0]):x}"));
         if (errors.Count > 0) return errors;
 
+        // The memmaps must fit one arena: what a machine of this size could map (16 GiB of struct
+        // pages; under 4 GiB with 32-bit page pointers).
+        ulong lo = ulong.MaxValue, hi = 0;
+        foreach (var sec in secs)
+        {
+            ulong first = m.Model == MemoryModel.Flatmem && sec == secs[0] ? m.ArchPfnOffset : f.SectionStart(sec);
+            ulong a = f.MemmapAddress(first)!.Value, b = f.MemmapAddress(f.SectionStart(sec) + m.PagesPerSection - 1)!.Value + (ulong)m.StructPageSize;
+            lo = Math.Min(lo, a);
+            hi = Math.Max(hi, b);
+        }
+        ulong limit = m.Is64Bit ? 1UL << 34 : (1UL << 32) - (1UL << 20);
+        if (hi - lo > limit)
+            errors.Add((m.Model == MemoryModel.Sparsemem ? "$.memory.placement" : "$.memory.sections",
+                $"the memmaps spread over 0x{hi - lo:x} bytes; the model's memmap arena holds at most 0x{limit:x}"));
+        if (errors.Count > 0) return errors;
+
         // Pgmaps: ZONE_DEVICE ranges inside present memory, disjoint, distinct ids.
         var pgmaps = w.Pgmaps;
         if (!pgmaps.IsEmpty && !m.ZoneDevice)

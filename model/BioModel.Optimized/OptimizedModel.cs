@@ -95,9 +95,13 @@ public sealed class OptimizedModel : IKernelModel
                     for (int i = 0; i < x.Entry.Length; i++)
                         span[i] = W.Make(arena.PfnToPage(x.Entry[i].Pfn), x.Entry[i].Len, x.Entry[i].Offset);
                     int nr = x.Entry.Length;
-                    long r = k.ExtractBvecs(it, span[..Math.Max(x.MaxVecs, Math.Min(nr, cap))], ref nr, x.MaxVecs, x.MaxSize, x.MemAlignMask,
-                        x.AllowP2p ? OptKernel<W, TBvec, TPtr>.IterAllowP2pdma : 0);
-                    returns.Add(r);
+                    for (int call = 0; call < x.Repeat; call++)
+                    {
+                        long r = k.ExtractBvecs(it, span[..Math.Max(x.MaxVecs, Math.Min(nr, cap))], ref nr, x.MaxVecs, x.MaxSize, x.MemAlignMask,
+                            x.AllowP2p ? OptKernel<W, TBvec, TPtr>.IterAllowP2pdma : 0);
+                        returns.Add(r);
+                        if (r <= 0 || it.Count == 0) break;
+                    }
                     var list = new BvecDesc[nr];
                     for (int i = 0; i < nr; i++) list[i] = k.ToDesc(span[i]);
                     bvecs = list;

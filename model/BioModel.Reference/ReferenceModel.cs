@@ -78,10 +78,17 @@ public sealed class ReferenceModel : IKernelModel
                 {
                     iter = x.Iter;
                     bvecs = x.Entry;
-                    var r = new Extract(mm, fx).ExtractBvecs(x.Iter, x.Entry, x.MaxSize, x.MaxVecs, x.MemAlignMask, x.AllowP2p ? Extract.IterAllowP2pdma : 0);
-                    returns.Add(r.Ret);
-                    bvecs = r.Bvecs;
-                    iter = r.Iter;
+                    var ex = new Extract(mm, fx);
+                    var (it, vecs) = (x.Iter, x.Entry);
+                    for (int call = 0; call < x.Repeat; call++)
+                    {
+                        var r = ex.ExtractBvecs(it, vecs, x.MaxSize, x.MaxVecs, x.MemAlignMask, x.AllowP2p ? Extract.IterAllowP2pdma : 0);
+                        returns.Add(r.Ret);
+                        (it, vecs) = (r.Iter, r.Bvecs);
+                        if (r.Ret <= 0 || it.Count == 0) break;
+                    }
+                    bvecs = vecs;
+                    iter = it;
                     break;
                 }
                 case GetPagesOp g:

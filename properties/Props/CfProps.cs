@@ -43,7 +43,7 @@ public static class CfProps
             < 26 => OpGen.Npc(d, w),
             < 40 => OpGen.BioAdd(d, w),
             < 50 => OpGen.ExtractPages(d, w),
-            < 70 => OpGen.ExtractBvecs(d, w),
+            < 70 => OpGen.ExtractBvecs(d, w) with { Repeat = d.Chance(0.3) ? d.Int(2, 6) : 1 },
             < 88 => OpGen.GetPages(d, w),
             < 94 => OpGen.IterSteps(d, w),
             < 97 => OpGen.Mergeable(d, w),
