@@ -23,7 +23,7 @@ public readonly record struct IoVec(ulong Base, ulong Len);
 /// </summary>
 public readonly record struct BvecDesc(ulong Pfn, uint Len, uint Offset)
 {
-    public override string ToString() => $"{{pfn 0x{Pfn:x}, off {Offset}, len {Len}}}";
+    public override string ToString() => $"{{pfn 0x{Pfn:x}, off 0x{Offset:x}, len 0x{Len:x}}}";
 }
 
 /// <summary>
