@@ -13,7 +13,7 @@ public static class Counterexamples
     {
         var sb = new StringBuilder();
         var c = cx.Shrunk;
-        sb.Append($"       counterexample (case {cx.TestNumber}, shrunk {cx.Shrinks} times, {PagesNamed(c).Count} page(s)): {cx.Message}\n");
+        sb.Append($"       counterexample (case {cx.TestNumber}, shrunk {cx.Shrinks} times, {cx.Pages} page(s)): {cx.Message}\n");
         if (cx.File is not null) sb.Append($"       (a saved regression: {cx.File})\n");
         sb.Append(cx.SavedAs is not null
             ? $"       --- scenario (saved as {cx.SavedAs}; later runs check it first) ---\n"
@@ -36,6 +36,9 @@ public static class Counterexamples
         }
         return sb.ToString();
     }
+
+    /// <summary>The page count of a counterexample: the pages its failure names, or else the pages its operation names.</summary>
+    public static int PagesOf(Case c, Verdict v) => v.Pfns?.Distinct().Count() ?? PagesNamed(c).Count;
 
     /// <summary>
     /// The pages a counterexample is about: every PFN its operation names (page lists, calls, the first page

@@ -75,6 +75,15 @@ public static class Shrinker
                 foreach (var l in ShrinkList(io.Steps, minLength: 1)) yield return io with { Steps = l };
                 foreach (var it in ShrinkIter(io.Iter, ps)) yield return io with { Iter = it };
                 break;
+            case MergeableOp mo:
+                foreach (var l in ShrinkList(mo.Pairs, minLength: 1)) yield return mo with { Pairs = l };
+                if (mo.Queue.SegBoundaryMask != 0xffff_ffffUL) yield return mo with { Queue = mo.Queue with { SegBoundaryMask = 0xffff_ffffUL } };
+                for (int i = 0; i < mo.Pairs.Length; i++)
+                {
+                    foreach (var a in ShrinkBvec(mo.Pairs[i].A, ps)) yield return mo with { Pairs = mo.Pairs.SetItem(i, mo.Pairs[i] with { A = a }) };
+                    foreach (var b in ShrinkBvec(mo.Pairs[i].B, ps)) yield return mo with { Pairs = mo.Pairs.SetItem(i, mo.Pairs[i] with { B = b }) };
+                }
+                break;
         }
     }
 

@@ -31,6 +31,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void BIO_1_below_2g() => Check("BIO-1/below-2g");
     [Fact] public void BIO_2() => Check("BIO-2");
     [Fact] public void BIO_3() => Check("BIO-3");
+    [Fact] public void BIO_3_segments() => Check("BIO-3/segments");
     [Fact] public void BIO_4() => Check("BIO-4");
     [Fact] public void BIO_5() => Check("BIO-5");
     [Fact] public void BIO_5_page_offsets() => Check("BIO-5/page-offsets");

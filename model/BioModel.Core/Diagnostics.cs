@@ -18,6 +18,8 @@ public static class Diag
     public const string WantPagesZero = "want_pages_array: WARN_ON(!count)";
     public const string BvecSetHasVecs = "bio_iov_bvec_set: WARN_ON_ONCE(bio->bi_max_vecs)";
     public const string GetPagesCloned = "bio_iov_iter_get_pages: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))";
+    /// <summary>extract/add-folio (≈6.16–6.18): bio_add_folio refused a run of the extracted pages.</summary>
+    public const string AddFolioRoundRefused = "__bio_iov_iter_get_pages: WARN_ON_ONCE(1) after bio_add_folio refused a run (-EINVAL, the iterator is not reverted)";
 
     private static string H(ulong v) => LayoutRenderer.Hex(v);
 
@@ -34,6 +36,13 @@ public static class Diag
     // ---------------------------------------------------------------- num_pages_contiguous
 
     public const string NpcEmpty = "num_pages_contiguous: nr_pages is 0, but pages[0] is read unconditionally (@nr_pages: at least 1)";
+
+    /// <summary>The text every <see cref="NthPageIntoHole"/> report starts with.</summary>
+    public const string NthPageIntoHolePrefix = "nth_page(pages[0], ";
+
+    /// <summary>npc/nth-page in classic SPARSEMEM: pfn_to_page of a PFN that has no memmap.</summary>
+    public static string NthPageIntoHole(ulong pfn0, int i, ulong pfn)
+        => $"{NthPageIntoHolePrefix}{i}) = pfn_to_page({H(pfn0)} + {i}) = pfn_to_page({H(pfn)}): that PFN has no memmap (a hole section or past the last present one), so the struct page compared with is undefined";
 
     // ---------------------------------------------------------------- bio_add_page and friends
 

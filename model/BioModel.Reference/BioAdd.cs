@@ -8,10 +8,13 @@ namespace BioModel.Reference;
 /// b539aeacf8cc5e9d8e5d94625d2d9c697a167add ("block: rename bi_bvec_done"), KERNEL-SPEC §1.
 /// Pages are struct-page addresses; bvecs are stored with their page as a PFN (a bv_page always names a
 /// real struct page; a computed pointer that does not is reported as a contract violation).
+/// The historical pgmap policies of bio_add_page and biovec_phys_mergeable (VARIANTS.md add/*, mergeable/*) are
+/// selected with <paramref name="variants"/>.
 /// </summary>
-public sealed class BioAdd(MemoryModelRules mm, Effects fx)
+public sealed class BioAdd(MemoryModelRules mm, Effects fx, KernelVariants? variants = null)
 {
     private readonly MachineConfig _m = mm.World.Machine;
+    private readonly KernelVariants _v = variants ?? KernelVariants.Mainline;
 
     /// <summary>
     /// bio_full(bio, len): the bvec array is used up, or adding len would overflow the u32 bi_size
@@ -84,7 +87,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         ulong p1 = mm.PfnToPage(v1.Pfn), p2 = mm.PfnToPage(v2.Pfn);
         ulong a1 = mm.PageToPhys(p1) + v1.Offset, a2 = mm.PageToPhys(p2) + v2.Offset;
         if (a1 + v1.Len != a2) return false;
-        if (!mm.ZoneDevicePagesHaveSamePgmap(p1, p2)) return false;
+        if (_v.Mergeable == MergeablePolicy.Pgmap && !mm.ZoneDevicePagesHaveSamePgmap(p1, p2)) return false;
         if (_m.XenGuest && !XenBiovecPhysMergeable(v1, p2)) return false;
         if ((a1 | q.SegBoundaryMask) != (unchecked(a2 + v2.Len - 1) | q.SegBoundaryMask)) return false;
         return true;
@@ -125,10 +128,14 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         return Append(bio, page, len, off);
     }
 
-    /// <summary>The body of __bio_add_page once its warnings are past: store the bvec verbatim, REQ_NOMERGE for P2PDMA.</summary>
+    /// <summary>
+    /// The body of __bio_add_page once its warnings are past: store the bvec verbatim, REQ_NOMERGE for P2PDMA
+    /// (since 38446014648c; the add/merge-guard era did not set it).
+    /// </summary>
     private Bio Append(Bio bio, ulong page, uint len, uint off)
     {
-        var opf = mm.IsPciP2pdmaPage(page) ? bio.Opf | BioOpf.NoMerge : bio.Opf;
+        bool nomerge = mm.IsPciP2pdmaPage(page) && _v.AddPolicy != AddPgmapPolicy.MergeGuard;
+        var opf = nomerge ? bio.Opf | BioOpf.NoMerge : bio.Opf;
         var bv = new BvecDesc(mm.PageToPfn(page), len, off);
         return bio with
         {
@@ -145,6 +152,9 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
     /// pages → 0 (reject even with room), same pgmap and a successful merge → merged; then a full array → 0;
     /// else a new bvec. Merge before capacity: a full bio still accepts a merge. The return type is int: a
     /// length of 2 GiB or more that was added comes back negative.
+    /// The pgmap step follows the selected <see cref="AddPgmapPolicy"/>: mainline refuses P2PDMA-incompatible
+    /// pages and merges only within one pgmap; add/reject-any-pgmap refuses every pgmap change; add/merge-guard and
+    /// add/separate-any-pgmap refuse none and only keep the merge within one pgmap.
     /// </summary>
     public (Bio Bio, int Added) AddPage(Bio bio, ulong page, uint len, uint off)
     {
@@ -163,7 +173,13 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx)
         {
             var last = bio.Vecs[bio.Vcnt - 1];
             ulong lastPage = mm.PfnToPage(last.Pfn);
-            if (!mm.ZoneDevicePagesCompatible(lastPage, page)) return (bio, 0);
+            bool refuse = _v.AddPolicy switch
+            {
+                AddPgmapPolicy.Compatible => !mm.ZoneDevicePagesCompatible(lastPage, page),
+                AddPgmapPolicy.RejectAnyPgmap => !mm.ZoneDevicePagesHaveSamePgmap(lastPage, page),
+                _ => false,
+            };
+            if (refuse) return (bio, 0);
             if (mm.ZoneDevicePagesHaveSamePgmap(lastPage, page) && TryMergePage(last, page, len, off) is { } merged)
             {
                 CheckCallerRange("bio_add_page", page, len, off);

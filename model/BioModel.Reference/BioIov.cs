@@ -9,11 +9,13 @@ public sealed record GetPagesResult(long Ret, Bio Bio, IterDesc Iter);
 /// The direct-I/O path: bio_iov_iter_get_pages, bio_iov_bvec_set, the BVEC alignment check,
 /// bio_iov_iter_align_down and __bio_release_pages. block/bio.c at
 /// b539aeacf8cc5e9d8e5d94625d2d9c697a167add (KERNEL-SPEC §1.10, §3.8), including the newest
-/// align-down that unpins only the first page of a dropped bvec (VARIANTS.md aligndown/first-page).
+/// align-down that unpins only the first page of a dropped bvec (VARIANTS.md aligndown/first-page). The pending
+/// all-pages align-down and the ≈6.16–6.18 add-folio extraction loop are selected with <paramref name="variants"/>.
 /// </summary>
-public sealed class BioIov(MemoryModelRules mm, Effects fx)
+public sealed class BioIov(MemoryModelRules mm, Effects fx, KernelVariants? variants = null)
 {
     private readonly MachineConfig _m = mm.World.Machine;
+    private readonly KernelVariants _v = variants ?? KernelVariants.Mainline;
     private readonly Extract _ex = new(mm, fx);
 
     /// <summary>
@@ -124,27 +126,40 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
     /// <summary>
     /// bio_iov_iter_align_down(bio, it, &amp;bi_io_vec[bi_vcnt − 1], mask): trims bi_size to a multiple of
     /// mask + 1, reverting the iterator by the excess; drops whole bvecs from the end while the excess
-    /// covers them, unpinning ONLY the first page (bv_page) of each dropped bvec when the bio is PINNED —
-    /// pages cut off a partly trimmed bvec keep their pins (the leak of KERNEL-SPEC §3.8); -EFAULT when no
-    /// bvec is left.
+    /// covers them; -EFAULT when no bvec is left. What a PINNED bio unpins depends on the variant:
+    /// mainline (aligndown/first-page) unpins ONLY the first page (bv_page) of each dropped bvec and none of the
+    /// pages cut off a partly trimmed bvec (the leak of KERNEL-SPEC §3.8); aligndown/all-pages (Tal Zussman,
+    /// "[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()") unpins every page a dropped
+    /// bvec spans and every page the trim cuts off the last one.
     /// </summary>
     public GetPagesResult AlignDown(Bio bio, IterDesc it, uint mask)
     {
         ulong nbytes = bio.Size & mask;
         if (nbytes == 0) return new GetPagesResult(0, bio, it);
+        bool all = _v.AlignDown == AlignDownVariant.AllPages;
         it = IovIter.Revert(it, nbytes, _m, fx);
         bio = bio with { Size = bio.Size - (uint)nbytes };
         var vecs = bio.Vecs.Take(bio.Vcnt);
         int j = bio.Vcnt - 1;
         while (nbytes >= vecs[j].Len)
         {
-            if (bio.Has(BioFlags.PagePinned)) fx.Unpin(vecs[j].Pfn);
+            if (bio.Has(BioFlags.PagePinned))
+            {
+                if (all) foreach (var pfn in BvecPages(vecs[j]).ToList()) fx.Unpin(pfn);
+                else fx.Unpin(vecs[j].Pfn);
+            }
             bio = bio with { Vcnt = (ushort)(bio.Vcnt - 1), Vecs = vecs.Take(j) };
             if (bio.Vcnt == 0) return new GetPagesResult(-Errno.EFAULT, bio, it);
             nbytes -= vecs[j].Len;
             j--;
         }
-        vecs = vecs.Take(j + 1).SetItem(j, vecs[j] with { Len = vecs[j].Len - (uint)nbytes });
+        var trimmed = vecs[j] with { Len = vecs[j].Len - (uint)nbytes };
+        if (all && bio.Has(BioFlags.PagePinned))
+        {
+            var kept = BvecPages(trimmed).ToList();
+            foreach (var pfn in BvecPages(vecs[j]).Skip(kept.Count).ToList()) fx.Unpin(pfn);
+        }
+        vecs = vecs.Take(j + 1).SetItem(j, trimmed);
         return new GetPagesResult(0, bio with { Vecs = vecs }, it);
     }
 
@@ -172,6 +187,7 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
         }
         if (it.UserBacked) bio = bio with { Flags = bio.Flags | BioFlags.PagePinned };
         int flags = bio.Queue.HasBdev && bio.Queue.PciP2pdma ? Extract.IterAllowP2pdma : 0;
+        if (_v.Extraction == ExtractionVariant.AddFolio) return GetPagesAddFolio(bio, it, flags, lenAlignMask);
         do
         {
             var r = _ex.ExtractBvecs(it, bio.Vecs.Take(bio.Vcnt), BioLimits.BioMaxSize - bio.Size, bio.MaxVecs, memAlignMask, flags);
@@ -191,5 +207,70 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx)
         } while (it.Count > 0 && !BioAdd.BioFull(bio, 0));
         if (mm.IsPciP2pdmaPage(mm.PfnToPage(bio.Vecs[0].Pfn))) bio = bio with { Opf = bio.Opf | BioOpf.NoMerge };
         return AlignDown(bio, it, lenAlignMask);
+    }
+
+    /// <summary>
+    /// extract/add-folio: the user-page loop of ≈6.16–6.18 (block/bio.c at 20a0e6276edb "block: align the bio after
+    /// building it", v6.18, and as quoted by 12da89e8844a on 19 Jan 2026). Rounds of <see cref="AddFolioRound"/> run
+    /// while they return 0, the iterator has bytes and the bvec array has room; then, with any bvec in the bio,
+    /// align-down's result is returned, otherwise the last round's error. No REQ_NOMERGE here: __bio_add_page sets
+    /// it per P2PDMA page in this era.
+    /// </summary>
+    private GetPagesResult GetPagesAddFolio(Bio bio, IterDesc it, int flags, uint lenAlignMask)
+    {
+        long ret;
+        do
+        {
+            (ret, bio, it) = AddFolioRound(bio, it, flags);
+        } while (ret == 0 && it.Count > 0 && !BioAdd.BioFull(bio, 0));
+        if (bio.Vcnt > 0) return AlignDown(bio, it, lenAlignMask);
+        return new GetPagesResult(ret, bio, it);
+    }
+
+    /// <summary>
+    /// One __bio_iov_iter_get_pages round of extract/add-folio: extract up to bi_max_vecs − bi_vcnt pages (at most
+    /// UINT_MAX − bi_size bytes; nothing → -EFAULT), then per get_contig_folio_len run call bio_add_page with the
+    /// bio_add_page of the time (add/reject-any-pgmap). A refused add raises WARN_ON_ONCE, makes the round return
+    /// -EINVAL and skips the revert of the bytes not added: the iterator stays advanced past them. A run that
+    /// starts inside a page (in-page offset ≠ 0) and merged into the last bvec drops the pin it duplicated. Pages
+    /// not added are released (unpinned when the bio is PINNED).
+    /// </summary>
+    private (long Ret, Bio Bio, IterDesc It) AddFolioRound(Bio bio, IterDesc it, int flags)
+    {
+        var add = new BioAdd(mm, fx, _v);
+        uint entries = (uint)(bio.MaxVecs - bio.Vcnt);
+        var ex = _ex.ExtractPages(it, uint.MaxValue - (ulong)bio.Size, entries, flags);
+        if (ex.Ret < 0) return (ex.Ret, bio, ex.Iter);
+        if (ex.Ret == 0) return (-Errno.EFAULT, bio, ex.Iter);
+        it = ex.Iter;
+        var pages = ex.Pages;
+        ulong size = (ulong)ex.Ret, offset = ex.Offset0!.Value, left = size;
+        int nrPages = (int)IovIter.DivRoundUp(offset + size, _m.PageSize);
+        int i = 0;
+        long ret = 0;
+        bool failed = false;
+        while (left > 0)
+        {
+            var (len, nr) = _ex.GetContigFolioLen(pages, i, left, offset);
+            ushort oldVcnt = bio.Vcnt;
+            var (b, added) = add.AddPage(bio, pages[i], (uint)len, (uint)offset);
+            if (added == 0)
+            {
+                fx.Warn(Diag.AddFolioRoundRefused);
+                ret = -Errno.EINVAL;
+                failed = true;
+                break;
+            }
+            bio = b;
+            if (bio.Has(BioFlags.PagePinned) && offset != 0 && bio.Vcnt == oldVcnt)
+                fx.Unpin(mm.PageToPfn(pages[i]));
+            offset = 0;
+            left -= len;
+            i += nr;
+        }
+        if (!failed) it = IovIter.Revert(it, left, _m, fx);
+        if (bio.Has(BioFlags.PagePinned))
+            for (; i < nrPages; i++) fx.Unpin(mm.PageToPfn(pages[i]));
+        return (ret, bio, it);
     }
 }

@@ -5,13 +5,19 @@ namespace BioModel.Reference;
 /// <summary>
 /// The reference model as an <see cref="IKernelModel"/>: runs one operation on a world and reports the
 /// outcome. Each run gets fresh <see cref="Effects"/>; a fatal contract violation ends the run and the
-/// outcome holds the state before the call that broke the contract.
+/// outcome holds the state before the call that broke the contract. <see cref="Instance"/> runs the newest
+/// mainline; <see cref="For(Variant)"/> runs the function versions of one VARIANTS.md entry.
 /// </summary>
-public sealed class ReferenceModel : IKernelModel
+public sealed class ReferenceModel(KernelVariants variants, string name = "reference") : IKernelModel
 {
-    public static readonly ReferenceModel Instance = new();
+    public static readonly ReferenceModel Instance = new(KernelVariants.Mainline);
 
-    public string Name => "reference";
+    /// <summary>The reference model running the kernel code of <paramref name="v"/>.</summary>
+    public static ReferenceModel For(Variant v) => new(v.Kernel, $"reference [{v.Id}]");
+
+    public KernelVariants Variants => variants;
+
+    public string Name => name;
 
     public Outcome Run(World world, Operation op)
     {
@@ -30,12 +36,12 @@ public sealed class ReferenceModel : IKernelModel
                 case NumPagesContiguousOp n:
                 {
                     var ptrs = n.Pfns.Select(mm.PfnToPage).ToList();
-                    returns.Add(NumPagesContiguous.Run(mm, ptrs, fx));
+                    returns.Add(NumPagesContiguous.Run(mm, ptrs, fx, variants.Npc));
                     break;
                 }
                 case BioAddOp a:
                 {
-                    var add = new BioAdd(mm, fx);
+                    var add = new BioAdd(mm, fx, variants);
                     bio = a.Bio;
                     foreach (var c in a.Calls)
                     {
@@ -95,7 +101,7 @@ public sealed class ReferenceModel : IKernelModel
                 {
                     bio = g.Bio;
                     iter = g.Iter;
-                    var bi = new BioIov(mm, fx);
+                    var bi = new BioIov(mm, fx, variants);
                     if (g.Bio.Has(BioFlags.PagePinned))
                         foreach (var bv in g.Bio.InUse)
                             foreach (var pfn in bi.BvecPages(bv)) fx.Pin(pfn);
@@ -133,13 +139,13 @@ public sealed class ReferenceModel : IKernelModel
                 }
                 case MergeableOp mo:
                 {
-                    var add = new BioAdd(mm, fx);
+                    var add = new BioAdd(mm, fx, variants);
                     foreach (var p in mo.Pairs) returns.Add(add.BiovecPhysMergeable(mo.Queue, p.A, p.B) ? 1 : 0);
                     break;
                 }
                 case HwMergeOp hm:
                 {
-                    var add = new BioAdd(mm, fx);
+                    var add = new BioAdd(mm, fx, variants);
                     var bv = hm.Bvec;
                     bvecs = [bv];
                     foreach (var c in hm.Calls)

@@ -107,14 +107,19 @@ public static class WorldGen
         return w;
     }
 
-    private static MemmapPlacement Placement(Draw d, MachineConfig m, int nSections)
+    /// <summary>
+    /// A classic SPARSEMEM placement for <paramref name="nSections"/> present sections: node-buffer, padded, or
+    /// independent bases that are often right after (or before) another section's memmap and otherwise apart.
+    /// <paramref name="policy"/> forces the policy (the memmap/* variants).
+    /// </summary>
+    public static MemmapPlacement Placement(Draw d, MachineConfig m, int nSections, PlacementPolicy? policy = null)
     {
         ulong bytes = (ulong)m.StructPageSize * m.PagesPerSection;
         ulong align = Math.Min(bytes, m.PageSize);
-        var policy = d.Weighted((40, PlacementPolicy.NodeBuffer), (35, PlacementPolicy.Independent), (25, PlacementPolicy.Padded));
+        var policy_ = policy ?? d.Weighted((40, PlacementPolicy.NodeBuffer), (35, PlacementPolicy.Independent), (25, PlacementPolicy.Padded));
         ulong origin = MemmapPlacement.Origin + (ulong)d.Int(0, 3) * align * 16;
-        if (policy == PlacementPolicy.NodeBuffer) return MemmapPlacement.NodeBuffer(origin);
-        if (policy == PlacementPolicy.Padded) return MemmapPlacement.Padded(origin);
+        if (policy_ == PlacementPolicy.NodeBuffer) return MemmapPlacement.NodeBuffer(origin);
+        if (policy_ == PlacementPolicy.Padded) return MemmapPlacement.Padded(origin);
         var spans = new List<(ulong Start, ulong End)>();
         var bases = new ulong[nSections];
         ulong top = origin + 64 * bytes;
@@ -266,6 +271,34 @@ public static class WorldGen
         var pages = new List<VirtPage>();
         for (ulong p = edge - (ulong)before; p < edge + (ulong)after && f.IsPresent(p); p++) pages.Add(VirtPage.Map(p));
         return w with { User = w.User with { Pages = pages.ToEqArray() } };
+    }
+
+    /// <summary>
+    /// A world made for the folio size rule (MM-4, VARIANTS.md folio/*): small sections (1, 2 or 4 pages), two or four
+    /// consecutive present sections from an even one, any placement, and one folio of 2 or 4 sections' worth of
+    /// pages starting at the first, so it crosses section boundaries. Under <see cref="FolioSizeRule.MaxFolioOrder"/>
+    /// in classic SPARSEMEM such a world breaks the rule (and must be refused); under
+    /// <see cref="FolioSizeRule.CrossSection"/> it is the pre-6.18 gigantic folio.
+    /// </summary>
+    public static World GiganticFolio(Draw d, MemoryModel? model = null, FolioSizeRule rule = FolioSizeRule.MaxFolioOrder)
+    {
+        var basis = Machine(d, model);
+        int k = d.Weighted((40, 0), (35, 1), (25, 2));
+        var m = basis with
+        {
+            SectionSizeBits = basis.PageShift + k,
+            MaxPageOrder = Math.Min(basis.MaxPageOrder, k),
+            GiganticFolios = true,
+            FolioRule = rule,
+            ArchPfnOffset = 0,
+        };
+        int span = d.Chance(0.75) ? 1 : 2; // the folio covers 2^span sections
+        ulong s0 = (ulong)d.Int(0, 2) << span;
+        var sections = Enumerable.Range(0, 1 << span).Select(i => s0 + (ulong)i).ToList();
+        if (d.Chance(0.3)) sections.Add(s0 + (1UL << span) + (ulong)d.Int(0, 1));
+        var placement = m.Model == MemoryModel.Sparsemem ? Placement(d, m, sections.Count) : MemmapPlacement.NodeBuffer();
+        var w = World.Create(m, sections, placement);
+        return w with { Folios = [new Folio(s0 << m.PfnSectionShift, k + span)] };
     }
 
     /// <summary>A world whose user buffer is a large folio with one page in the middle COW'd (replaced by another folio's page).</summary>

@@ -227,6 +227,98 @@ public static class BioProps
         var bio9 = Bio9();
         yield return bio9;
         yield return bio9.Twin("same-pgmap", "calls whose offset stays in the pgmap of their page, no Xen guest", OffsetStaysInPgmap, [("off >= PAGE_SIZE", 0.2)]);
+        yield return Segments();
+    }
+
+    // ------------------------------------------------------------------ BIO-3 for hardware segments
+
+    /// <summary>The pgmap of a bvec's pages, when they all have one (RAM is 0), else null.</summary>
+    private static int? BvecPgmap(World w, BvecDesc b)
+    {
+        var ids = Oracle.SpannedPfns(w, b).Select(p => Oracle.PgmapId(w, p)).Distinct().ToList();
+        return ids.Count == 1 ? ids[0] : null;
+    }
+
+    /// <summary>Pairs of well-formed bvecs: non-empty, offset inside the first page, every page in one pgmap.</summary>
+    private static bool WellFormedPairs(Case c)
+    {
+        var w = c.World;
+        ulong ps = w.Machine.PageSize;
+        bool Ok(BvecDesc b) => b.Len > 0 && b.Offset < ps && OpGen.ContigRun(w, b.Pfn, 64) * ps >= (ulong)b.Offset + b.Len && BvecPgmap(w, b) is not null;
+        return ((MergeableOp)c.Op!).Pairs.All(p => Ok(p.A) && Ok(p.B));
+    }
+
+    /// <summary>A pair that meets at a pgmap boundary: the first bvec ends on the last page before it, the second starts on the first page after it.</summary>
+    private static Case? GenPgmapSeam(Draw d)
+    {
+        var m = WorldGen.Machine(d) with { ZoneDevice = true, Kmsan = false };
+        var w = WorldGen.Build(d, m, pgmapChance: 1.0);
+        ulong ps = m.PageSize;
+        var seams = w.Pgmaps.SelectMany(p => new[] { p.Start, p.End })
+            .Where(pfn => pfn > 0 && w.Facts.IsPresent(pfn) && w.Facts.IsPresent(pfn - 1)).Distinct().ToList();
+        if (seams.Count == 0) return null;
+        ulong seam = d.Pick(seams);
+        ulong off = OpGen.InPageOffset(d, ps);
+        var a = new BvecDesc(seam - 1, (uint)(ps - off), (uint)off);
+        var b = new BvecDesc(seam, (uint)d.U64(1, ps), 0);
+        var q = new QueueLimits { SegBoundaryMask = d.Chance(0.8) ? 0xffff_ffffUL : ps * 4 - 1 };
+        return new Case(w, new MergeableOp(q, [new BvecPair(a, b)]));
+    }
+
+    /// <summary>
+    /// BIO-3 at the hardware-segment level: biovec_phys_mergeable (block/blk.h, used to build segments from bvecs
+    /// and to merge bios into requests) joins two bvecs only when the second starts exactly where the first ends
+    /// physically, both are of one pgmap, and KMSAN is off. VARIANTS.md mergeable/*.
+    /// </summary>
+    private static PropertyDef Segments() => new()
+    {
+        Id = "BIO-3/segments",
+        Title = "Merge soundness for hardware segments: biovec_phys_mergeable joins two bvecs only when they are physically adjacent, of one pgmap, and KMSAN is off",
+        Generate = PropertyDef.Focus(d =>
+        {
+            var w = WorldGen.Any(d, pgmapChance: 0.7);
+            return new Case(w, OpGen.Mergeable(d, w));
+        }, GenPgmapSeam, 0.4),
+        Domain = WellFormedPairs,
+        Classify = c =>
+        {
+            var w = c.World;
+            var set = new HashSet<string>();
+            foreach (var p in ((MergeableOp)c.Op!).Pairs)
+            {
+                bool adjacent = Oracle.Phys(w, p.A.Pfn, p.A.Offset) + p.A.Len == Oracle.Phys(w, p.B.Pfn, p.B.Offset);
+                set.Add(!adjacent ? "not adjacent" : BvecPgmap(w, p.A) == BvecPgmap(w, p.B) ? "adjacent, one pgmap" : "adjacent, pgmaps differ");
+            }
+            return set;
+        },
+        Required = [("adjacent, pgmaps differ", 0.1), ("adjacent, one pgmap", 0.1)],
+        Check = c =>
+        {
+            var w = c.World;
+            var mo = (MergeableOp)c.Op!;
+            var o = Ref.Run(c);
+            var v = Ref.NoViolation(o);
+            if (!v.Ok) return v;
+            for (int i = 0; i < mo.Pairs.Length; i++)
+            {
+                if (o.Returns[i] == 0) continue;
+                var (a, b) = (mo.Pairs[i].A, mo.Pairs[i].B);
+                ulong end = Oracle.Phys(w, a.Pfn, a.Offset) + a.Len, start = Oracle.Phys(w, b.Pfn, b.Offset);
+                if (end != start) return Verdict.Fail($"pair {i}: {a} and {b} are mergeable, but the first ends at phys {Ref.Hex(end)} and the second starts at {Ref.Hex(start)}");
+                int? ga = BvecPgmap(w, a), gb = BvecPgmap(w, b);
+                if (ga != gb)
+                    return Verdict.Fail($"pair {i}: {a} ({PgmapName(w, ga)}) and {b} ({PgmapName(w, gb)}) become one hardware segment across pgmaps");
+                if (w.Machine.Kmsan) return Verdict.Fail($"pair {i}: mergeable under KMSAN");
+            }
+            return Verdict.Pass;
+        },
+    };
+
+    private static string PgmapName(World w, int? id)
+    {
+        if (id is not { } n || n == 0) return "RAM";
+        var p = w.Pgmaps.First(x => x.Id == n);
+        return $"pgmap #{n} {Pgmap.TypeName(p.Type)}";
     }
 
     /// <summary>

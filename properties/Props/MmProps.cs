@@ -64,7 +64,7 @@ public static class MmProps
             if (secs[i] > secs[i - 1] + 1) { yield return "hole between sections"; break; }
         if (AdjacentAcrossBoundary(w)) yield return "section memmaps adjacent (classic)";
         if (w.Folios.Any(fo => w.Facts.SectionNr(fo.Head) != w.Facts.SectionNr(fo.End - 1))) yield return "folio crosses a section";
-        if (w.Machine.Name != "custom") yield return "architecture preset";
+        if (Table.ContainsKey(w.Machine.Name)) yield return "architecture preset";
     }
 
     private static bool AdjacentAcrossBoundary(World w)
@@ -173,18 +173,10 @@ public static class MmProps
         {
             Id = "MM-4",
             Title = "FolioPage(f, k) is the struct page of head+k and FolioPageIdx(f, FolioPage(f, k)) == k; a classic-SPARSEMEM folio that crosses a section is refused (MAX_FOLIO_ORDER)",
-            Generate = d =>
-            {
-                var w = WorldGen.Any(d, pgmapChance: 0.2, maxUserPages: 2);
-                if (d.Chance(0.12))
-                {
-                    // A world that breaks the rule on purpose: two consecutive classic sections and one folio over both.
-                    var m = WorldGen.Machine(d, MemoryModel.Sparsemem);
-                    var bad = World.Create(m, [0UL, 1UL]);
-                    return new Case(bad with { Folios = [new Folio(0, m.PfnSectionShift + 1)] }, null);
-                }
-                return new Case(w, null);
-            },
+            Generate = d => new Case(d.Chance(0.2)
+                // A gigantic folio over sections: in classic SPARSEMEM under the 6.18 rule the world breaks MAX_FOLIO_ORDER.
+                ? WorldGen.GiganticFolio(d, d.Weighted((60, (MemoryModel?)MemoryModel.Sparsemem), (40, null)))
+                : WorldGen.Any(d, pgmapChance: 0.2, maxUserPages: 2), null),
             Classify = c => Classes(c).Append(c.World.Problems().Count > 0 ? "rule-breaking world" : "valid world"),
             Required = [("folio crosses a section", 0.05), ("rule-breaking world", 0.05)],
             Check = c =>
@@ -205,9 +197,10 @@ public static class MmProps
                         ulong page = mm.FolioPage(head, k);
                         ulong expect = w.Facts.MemmapAddress(fo.Head + k)!.Value;
                         if (page != expect)
-                            return Verdict.Fail($"folio_page(folio 0x{fo.Head:x}, {k}) = {LayoutRenderer.MemmapRel(page)}, but PFN 0x{fo.Head + k:x}'s struct page is at {LayoutRenderer.MemmapRel(expect)}");
+                            return Verdict.Fail($"folio_page(folio 0x{fo.Head:x}, {k}) = {LayoutRenderer.MemmapRel(page)}, but PFN 0x{fo.Head + k:x}'s struct page is at {LayoutRenderer.MemmapRel(expect)}")
+                                with { Pfns = [fo.Head, fo.Head + k] };
                         long idx = mm.FolioPageIdx(head, page);
-                        if (idx != (long)k) return Verdict.Fail($"folio_page_idx(folio 0x{fo.Head:x}, folio_page(.., {k})) = {idx}");
+                        if (idx != (long)k) return Verdict.Fail($"folio_page_idx(folio 0x{fo.Head:x}, folio_page(.., {k})) = {idx}") with { Pfns = [fo.Head, fo.Head + k] };
                     }
                 }
                 return Verdict.Pass;

@@ -6,8 +6,26 @@ namespace BioModel.Properties;
 /// <summary>Running the model under test from a property, and small helpers shared by the properties.</summary>
 public static class Ref
 {
-    /// <summary>The model the properties are checked against (the reference model; conformance compares others with it).</summary>
-    public static IKernelModel Model { get; set; } = ReferenceModel.Instance;
+    private static readonly AsyncLocal<IKernelModel?> Current = new();
+
+    /// <summary>
+    /// The model the properties are checked against: the mainline reference model, or, inside <see cref="Use"/>,
+    /// the model of one kernel variant (the verdict matrix). Conformance compares other models with it.
+    /// </summary>
+    public static IKernelModel Model => Current.Value ?? ReferenceModel.Instance;
+
+    /// <summary>Runs the properties against <paramref name="model"/> on this flow until the result is disposed.</summary>
+    public static IDisposable Use(IKernelModel model)
+    {
+        var before = Current.Value;
+        Current.Value = model;
+        return new Restore(() => Current.Value = before);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
 
     public static Outcome Run(World w, Operation op) => Model.Run(w, op);
 

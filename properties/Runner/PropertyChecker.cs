@@ -17,6 +17,9 @@ public sealed class PropertyFailedException(string report) : Exception(report);
 /// </summary>
 public sealed record Counterexample(Case Shrunk, Case Original, string Message, int Shrinks, int TestNumber, string Replay)
 {
+    /// <summary>How many pages the counterexample is about (see <see cref="Counterexamples.PagesOf"/>).</summary>
+    public int Pages { get; init; }
+
     public string? File { get; init; }
     public string? SavedAs { get; init; }
 }
@@ -81,7 +84,7 @@ public static class PropertyChecker
                 var v = CheckCase(def, c!);
                 if (!v.Ok)
                 {
-                    var cx = new Counterexample(c!, c!, v.Message, 0, 0, "") { File = regressions.Show(path) };
+                    var cx = new Counterexample(c!, c!, v.Message, 0, 0, "") { File = regressions.Show(path), Pages = Counterexamples.PagesOf(c!, v) };
                     return Reported(new PropertyRun(def, 0, new Dictionary<string, int>(), cx, $"counterexample: {v.Message}"), report);
                 }
             }
@@ -170,10 +173,10 @@ public static class PropertyChecker
                     cases = f.Item1.NumberOfTests;
                     var shrunk = (Case)f.Item3.Head;
                     var original = (Case)f.Item2.Head;
-                    string msg = CheckCase(d, shrunk).Message;
+                    var verdict = CheckCase(d, shrunk);
                     var rnd = f.Item6; // the seed of the failing test (Item5 is the run's first seed)
-                    cx = new Counterexample(shrunk, original, msg, f.Item1.NumberOfShrinks, f.Item1.NumberOfTests,
-                        $"0x{rnd.Seed:x},0x{rnd.Gamma:x},{f.Item7}");
+                    cx = new Counterexample(shrunk, original, verdict.Message, f.Item1.NumberOfShrinks, f.Item1.NumberOfTests,
+                        $"0x{rnd.Seed:x},0x{rnd.Gamma:x},{f.Item7}") { Pages = Counterexamples.PagesOf(shrunk, verdict) };
                     break;
                 }
                 case TestResult.Exhausted e:

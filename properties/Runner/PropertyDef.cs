@@ -3,6 +3,12 @@ namespace BioModel.Properties;
 /// <summary>The result of checking one case.</summary>
 public readonly record struct Verdict(bool Ok, string Message)
 {
+    /// <summary>
+    /// The pages a failure is about, when the case has no operation to name them (a world-only property such as
+    /// MM-4 names the folio pages it compared); null to count the pages the case's operation names.
+    /// </summary>
+    public IReadOnlyList<ulong>? Pfns { get; init; }
+
     public static readonly Verdict Pass = new(true, "");
     public static Verdict Fail(string message) => new(false, message);
 

@@ -1,0 +1,268 @@
+using BioModel.Core;
+
+namespace BioModel.Reference;
+
+/// <summary>Which num_pages_contiguous the model runs (VARIANTS.md npc/*, KERNEL-SPEC §4.1).</summary>
+public enum NpcVariant
+{
+    /// <summary>
+    /// npc/section-compare: pointer compare plus "same section as pages[0]". Linus Torvalds' loop of 5 Aug 2025,
+    /// reworked by David Hildenbrand (v5, 14 Aug 2025) and merged as 929bf010e0599ddef6b640cd314f1de65dd1ca3e
+    /// ("mm: introduce num_pages_contiguous()", 6.18, include/linux/mm_inline.h). Mainline.
+    /// </summary>
+    SectionCompare,
+    /// <summary>
+    /// npc/nth-page: pages[i] == nth_page(pages[0], i), nth_page being pfn_to_page(page_to_pfn(p) + i) in classic
+    /// SPARSEMEM and p + i otherwise. Li Zhe, "mm: introduce num_pages_contiguous()" v1–v4 (Jun–Jul 2025),
+    /// pulled into the VFIO tree for 6.17 and refused by Linus Torvalds on 4 Aug 2025.
+    /// </summary>
+    NthPage,
+    /// <summary>
+    /// npc/pointer-only: pages[i] == pages[i − 1] + 1, no section test. Linus Torvalds, 4 Aug 2025 ("all you care
+    /// about is struct page being contiguous"), thread "[GIT PULL] VFIO updates for v6.17-rc1".
+    /// </summary>
+    PointerOnly,
+    /// <summary>
+    /// npc/draft-section-mask: in classic SPARSEMEM, nr_pages capped at PAGES_PER_SECTION − (pfn &amp; PAGES_PER_SECTION),
+    /// then pointer compare with the previous entry. David Hildenbrand's draft in the same thread, 5 Aug 2025.
+    /// The mask takes one bit of the section number, not the offset inside the section.
+    /// </summary>
+    DraftSectionMask,
+}
+
+/// <summary>How bio_add_page treats a page whose pgmap differs from the last bvec's (VARIANTS.md add/*, KERNEL-SPEC §1.6, §1.9).</summary>
+public enum AddPgmapPolicy
+{
+    /// <summary>
+    /// add/compatible: refuse (return 0) only when either side is P2PDMA and the pgmaps differ; merge only with
+    /// the same pgmap. 41c665aae2b5dbecddddcc8ace344caf630cc7a4 (Naman Jain, Apr 2026, "zone_device_pages_compatible").
+    /// Mainline.
+    /// </summary>
+    Compatible,
+    /// <summary>
+    /// add/merge-guard: the pgmap test lives only inside the merge helper; a different pgmap just starts a new
+    /// bvec, and __bio_add_page does not set REQ_NOMERGE. 49580e690755 (Logan Gunthorpe, "block: add check when
+    /// merging zone device pages", v6.2) to ≈6.15.
+    /// </summary>
+    MergeGuard,
+    /// <summary>
+    /// add/reject-any-pgmap: any pgmap change, RAM against device memory included, is refused (return 0).
+    /// 38446014648c (Christoph Hellwig, "block: don't merge different kinds of P2P transfers in a single bio", ≈6.16/6.17).
+    /// </summary>
+    RejectAnyPgmap,
+    /// <summary>
+    /// add/separate-any-pgmap: a page of a different pgmap is accepted as a new bvec and never merged, P2PDMA or
+    /// not. Naman Jain, "[PATCH 2/2] block: allow different-pgmap pages as separate bvecs in bio_add_page", Apr 2026.
+    /// </summary>
+    SeparateAnyPgmap,
+}
+
+/// <summary>biovec_phys_mergeable with or without the pgmap test (VARIANTS.md mergeable/*).</summary>
+public enum MergeablePolicy
+{
+    /// <summary>mergeable/pgmap: never one hardware segment across pgmaps. 13920e4b7b784b40cf4519ff1f0f3e513476a499 (Naman Jain, Apr 2026). Mainline.</summary>
+    Pgmap,
+    /// <summary>mergeable/no-pgmap: physical adjacency only, as before 13920e4b7b78 (block/blk.h).</summary>
+    NoPgmap,
+}
+
+/// <summary>How bio_iov_iter_get_pages turns user pages into bvecs (VARIANTS.md extract/*, KERNEL-SPEC §3.8).</summary>
+public enum ExtractionVariant
+{
+    /// <summary>
+    /// extract/bvecs: iov_iter_extract_bvecs stops at a pgmap change, reverts and unpins what it did not use and
+    /// returns the bytes added. 91b73c458182 / 12da89e8844a (Christoph Hellwig, Jan 2026). Mainline.
+    /// </summary>
+    Bvecs,
+    /// <summary>
+    /// extract/add-folio: __bio_iov_iter_get_pages as in ≈6.16–6.18 and up to the eve of 12da89e8844a ("block: open
+    /// code bio_add_page and fix handling of mismatching P2P ranges", Christoph Hellwig, 19 Jan 2026): pages into the
+    /// tail-parked array, one get_contig_folio_len run at a time added with bio_add_page (bio_add_folio before the
+    /// folio_page normalisation, the same page and offset), whose pgmap policy is then add/reject-any-pgmap. A refused
+    /// add is WARN_ON_ONCE and -EINVAL, and jumps past the revert of the bytes not added; a run that starts inside a
+    /// page and merged drops the duplicate pin. The outer loop runs while rounds return 0 and returns align-down's
+    /// result whenever bi_vcnt &gt; 0. No mem_align_mask (it came with 91b73c458182).
+    /// </summary>
+    AddFolio,
+}
+
+/// <summary>What bio_iov_iter_align_down unpins (VARIANTS.md aligndown/*, KERNEL-SPEC §3.8).</summary>
+public enum AlignDownVariant
+{
+    /// <summary>aligndown/first-page: a dropped bvec unpins only bv_page; a trimmed one unpins nothing. Mainline (block/bio.c b539aeacf8cc).</summary>
+    FirstPage,
+    /// <summary>
+    /// aligndown/all-pages: every page a dropped bvec spans is unpinned, and so is every page cut off the partly
+    /// trimmed bvec. Tal Zussman, "[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()"
+    /// (linux-block, Oct 2026, pending for 7.4).
+    /// </summary>
+    AllPages,
+}
+
+/// <summary>
+/// The function versions the reference model runs. <see cref="Mainline"/> is the newest tree KERNEL-SPEC.md
+/// describes; every other value is a historical or proposed version from VARIANTS.md, named in <see cref="Variants"/>.
+/// </summary>
+public sealed record KernelVariants
+{
+    public NpcVariant Npc { get; init; } = NpcVariant.SectionCompare;
+    public AddPgmapPolicy AddPolicy { get; init; } = AddPgmapPolicy.Compatible;
+    public MergeablePolicy Mergeable { get; init; } = MergeablePolicy.Pgmap;
+    public ExtractionVariant Extraction { get; init; } = ExtractionVariant.Bvecs;
+    public AlignDownVariant AlignDown { get; init; } = AlignDownVariant.FirstPage;
+
+    public static readonly KernelVariants Mainline = new();
+}
+
+/// <summary>
+/// One entry of VARIANTS.md: its id, the function it concerns, what it does, where it comes from, the kernel
+/// functions the reference model runs for it, and, for the world-shaping variants (memmap placement, folio size
+/// rule, calls without room), which worlds or calls it is about. <see cref="Kernel"/> for a world-shaping variant
+/// is the code the variant was argued with (memmap/* with npc/pointer-only, the proposal that placement would
+/// make sound).
+/// </summary>
+public sealed record Variant(string Id, string Function, string What, string Provenance, KernelVariants Kernel)
+{
+    /// <summary>memmap/*: the classic SPARSEMEM placement the variant stands for.</summary>
+    public PlacementPolicy? Placement { get; init; }
+    /// <summary>folio/*: the folio size rule of the machine.</summary>
+    public FolioSizeRule? FolioRule { get; init; }
+    /// <summary>extract/no-room: the variant is about calls entered with nr_vecs ≥ max_vecs.</summary>
+    public bool NoRoomOnEntry { get; init; }
+    /// <summary>True for the variant that is (part of) the newest tree.</summary>
+    public bool IsMainline { get; init; }
+}
+
+/// <summary>The catalogue of VARIANTS.md, in its order. Each field's comment gives the provenance.</summary>
+public static class Variants
+{
+    private static KernelVariants K => KernelVariants.Mainline;
+
+    // ---------------------------------------------------------------- num_pages_contiguous
+
+    /// <summary>Li Zhe v1–v4, Jun–Jul 2025; refused by Linus Torvalds in the 6.17 VFIO pull, 4 Aug 2025.</summary>
+    public static readonly Variant NpcNthPage = new("npc/nth-page", "num_pages_contiguous",
+        "pages[i] == nth_page(pages[0], i); nth_page = pfn_to_page(page_to_pfn(p) + i) in classic SPARSEMEM, p + i otherwise",
+        "Li Zhe v1–v4, Jun–Jul 2025; refused by Linus Torvalds, 4 Aug 2025", K with { Npc = NpcVariant.NthPage });
+
+    /// <summary>Linus Torvalds, 4 Aug 2025, "[GIT PULL] VFIO updates for v6.17-rc1".</summary>
+    public static readonly Variant NpcPointerOnly = new("npc/pointer-only", "num_pages_contiguous",
+        "pages[i] == pages[i-1] + 1, no section test",
+        "Linus Torvalds, 4 Aug 2025", K with { Npc = NpcVariant.PointerOnly });
+
+    /// <summary>David Hildenbrand's draft, 5 Aug 2025, same thread.</summary>
+    public static readonly Variant NpcDraftSectionMask = new("npc/draft-section-mask", "num_pages_contiguous",
+        "classic SPARSEMEM: n capped at PAGES_PER_SECTION - (pfn & PAGES_PER_SECTION), then pointer compare",
+        "David Hildenbrand's draft, 5 Aug 2025", K with { Npc = NpcVariant.DraftSectionMask });
+
+    /// <summary>929bf010e0599ddef6b640cd314f1de65dd1ca3e, 6.18, include/linux/mm_inline.h.</summary>
+    public static readonly Variant NpcSectionCompare = new("npc/section-compare", "num_pages_contiguous",
+        "pointer compare plus same section as pages[0]",
+        "Linus Torvalds' loop, 5 Aug 2025; merged as 929bf010e059 (6.18)", K) { IsMainline = true };
+
+    // ---------------------------------------------------------------- memmap placement (classic SPARSEMEM)
+
+    /// <summary>sparse_buffer (mm/sparse.c, ≈4.19–6.x): one buffer per node, memmaps carved in section order.</summary>
+    public static readonly Variant MemmapNodeBuffer = new("memmap/node-buffer", "memmap placement",
+        "memmaps of a node's present sections carved one after another from one buffer; none for a hole",
+        "sparse_buffer, ≈4.19–6.x", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.NodeBuffer };
+
+    /// <summary>mm/sparse.c 2026: a memblock allocation per section, kvmalloc on hotplug.</summary>
+    public static readonly Variant MemmapIndependent = new("memmap/independent", "memmap placement",
+        "one allocation per section, anywhere (adjacent or not, by chance)",
+        "mm/sparse.c 2026", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.Independent };
+
+    /// <summary>Jason Gunthorpe's proposal, 5 Aug 2025, same thread.</summary>
+    public static readonly Variant MemmapPadded = new("memmap/padded", "memmap placement",
+        "allocations that never end where another section's memmap starts",
+        "Jason Gunthorpe's proposal, 5 Aug 2025", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.Padded };
+
+    // ---------------------------------------------------------------- folio size rule
+
+    /// <summary>Before 6.18: gigantic folios (hugetlb 1 GiB, dax) may span sections in classic SPARSEMEM.</summary>
+    public static readonly Variant FolioCrossSection = new("folio/cross-section", "folio size rule",
+        "gigantic folios may span sections in classic SPARSEMEM; folio_page by pointer arithmetic",
+        "before 6.18", K) { FolioRule = FolioSizeRule.CrossSection };
+
+    /// <summary>4751c39eee0c (6.18): MAX_FOLIO_ORDER is the section order in classic SPARSEMEM.</summary>
+    public static readonly Variant FolioMaxFolioOrder = new("folio/max-folio-order", "folio size rule",
+        "MAX_FOLIO_ORDER = section order in classic SPARSEMEM",
+        "4751c39eee0c, 6.18", K) { FolioRule = FolioSizeRule.MaxFolioOrder, IsMainline = true };
+
+    // ---------------------------------------------------------------- bio_add_page and pgmaps
+
+    /// <summary>49580e690755 (Logan Gunthorpe, v6.2) to ≈6.16.</summary>
+    public static readonly Variant AddMergeGuard = new("add/merge-guard", "bio_add_page",
+        "pgmap test only inside the merge helper; a different pgmap starts a new bvec",
+        "49580e690755 (v6.2) to ≈6.16", K with { AddPolicy = AddPgmapPolicy.MergeGuard });
+
+    /// <summary>38446014648c (Christoph Hellwig), 6.17.</summary>
+    public static readonly Variant AddRejectAnyPgmap = new("add/reject-any-pgmap", "bio_add_page",
+        "any pgmap change is refused (return 0)",
+        "38446014648c \"block: don't merge different kinds of P2P transfers in a single bio\", 6.17", K with { AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
+
+    /// <summary>Naman Jain, [PATCH 2/2], Apr 2026.</summary>
+    public static readonly Variant AddSeparateAnyPgmap = new("add/separate-any-pgmap", "bio_add_page",
+        "a different pgmap is accepted as a new bvec, never merged",
+        "Naman Jain, \"[PATCH 2/2] block: allow different-pgmap pages as separate bvecs in bio_add_page\", Apr 2026", K with { AddPolicy = AddPgmapPolicy.SeparateAnyPgmap });
+
+    /// <summary>41c665aae2b5, Apr 2026 (Cc stable). Mainline.</summary>
+    public static readonly Variant AddCompatible = new("add/compatible", "bio_add_page",
+        "refuse only when either side is P2PDMA and the pgmaps differ; merge only with the same pgmap",
+        "41c665aae2b5, Apr 2026", K) { IsMainline = true };
+
+    /// <summary>Before 13920e4b7b78 (Naman Jain patch 1/2, Apr 2026).</summary>
+    public static readonly Variant MergeableNoPgmap = new("mergeable/no-pgmap", "biovec_phys_mergeable",
+        "biovec_phys_mergeable without a pgmap test",
+        "before 13920e4b7b78 (Naman Jain patch 1/2, Apr 2026)", K with { Mergeable = MergeablePolicy.NoPgmap });
+
+    /// <summary>13920e4b7b78, Apr 2026. Mainline.</summary>
+    public static readonly Variant MergeablePgmap = new("mergeable/pgmap", "biovec_phys_mergeable",
+        "biovec_phys_mergeable with the pgmap test",
+        "13920e4b7b78, Apr 2026", K) { IsMainline = true };
+
+    // ---------------------------------------------------------------- extraction into a bio
+
+    /// <summary>≈6.16–6.18, before 12da89e8844a (Jan 2026); runs with the bio_add_page of its time (reject-any-pgmap).</summary>
+    public static readonly Variant ExtractAddFolio = new("extract/add-folio", "bio_iov_iter_get_pages",
+        "each folio run added with bio_add_page/bio_add_folio; a refused add warns and fails the round with -EINVAL",
+        "≈6.16–6.18, before 12da89e8844a (Christoph Hellwig, Jan 2026)",
+        K with { Extraction = ExtractionVariant.AddFolio, AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
+
+    /// <summary>91b73c458182 / 12da89e8844a, Jan 2026. Mainline.</summary>
+    public static readonly Variant ExtractBvecs = new("extract/bvecs", "bio_iov_iter_get_pages",
+        "iov_iter_extract_bvecs: stop at a pgmap change, revert, unpin unused pages, return bytes added",
+        "91b73c458182 / 12da89e8844a, Jan 2026", K) { IsMainline = true };
+
+    /// <summary>The nr_vecs question raised in review of 91b73c458182 and declined: mainline code, calls without room.</summary>
+    public static readonly Variant ExtractNoRoom = new("extract/no-room", "iov_iter_extract_bvecs",
+        "entered with nr_vecs == max_vecs (or more): the free count is zero or wraps",
+        "review of 91b73c458182 (declined)", K) { NoRoomOnEntry = true, IsMainline = true };
+
+    /// <summary>Newest mainline bio_iov_iter_align_down.</summary>
+    public static readonly Variant AlignDownFirstPage = new("aligndown/first-page", "bio_iov_iter_align_down",
+        "a dropped bvec unpins only its first page",
+        "newest mainline (block/bio.c b539aeacf8cc)", K) { IsMainline = true };
+
+    /// <summary>Tal Zussman, [PATCH v6 8/9], Oct 2026, pending.</summary>
+    public static readonly Variant AlignDownAllPages = new("aligndown/all-pages", "bio_iov_iter_align_down",
+        "every trimmed page is unpinned",
+        "Tal Zussman, \"[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()\", 2026 (pending)",
+        K with { AlignDown = AlignDownVariant.AllPages });
+
+    /// <summary>Every variant, in the order of VARIANTS.md (bounce/* and bvec/phys belong to the bounce-buffer issue).</summary>
+    public static IReadOnlyList<Variant> All { get; } =
+    [
+        NpcNthPage, NpcPointerOnly, NpcDraftSectionMask, NpcSectionCompare,
+        MemmapNodeBuffer, MemmapIndependent, MemmapPadded,
+        FolioCrossSection, FolioMaxFolioOrder,
+        AddMergeGuard, AddRejectAnyPgmap, AddSeparateAnyPgmap, AddCompatible,
+        MergeableNoPgmap, MergeablePgmap,
+        ExtractAddFolio, ExtractBvecs, ExtractNoRoom,
+        AlignDownFirstPage, AlignDownAllPages,
+    ];
+
+    public static Variant Get(string id)
+        => All.FirstOrDefault(v => v.Id == id)
+           ?? throw new ArgumentException($"no variant '{id}' (known: {string.Join(", ", All.Select(v => v.Id))})");
+}
