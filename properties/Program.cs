@@ -11,8 +11,11 @@ namespace BioModel.Properties
     {
         public const string Usage = """
             usage: dotnet run --project properties -- <command>
-              check [ID ...] [--replay seed,gamma,size]   run the property campaign (all properties, or the ids given)
-              list                                         list the properties
+              check [ID ...] [--replay seed,gamma,size]   run the property campaign (all properties, or the ids given);
+                                                           without ids, then the verdict matrix of the kernel variants
+              matrix                                       only the verdict matrix (VARIANTS.md rows × INVARIANTS.md columns)
+              cell <ROW> <ID> [--replay seed,gamma,size]   one matrix cell, e.g. cell npc/pointer-only@SPARSEMEM NPC-2
+              list                                         list the properties and the matrix rows
               explain <scenario.json>                      load a scenario, run it on the reference model, print the layout
               case <ID> <scenario.json>                    check one property on the case a scenario file describes
               scenarios                                    list the golden scenarios with what each shows
@@ -20,6 +23,14 @@ namespace BioModel.Properties
               accept                                       turn golden/*.received.txt into verified files (after review)
             environment: BIOMODEL_PROFILE=dev|ci|nightly|mutation (default ci), BIOMODEL_SEED, BIOMODEL_REPLAY=ID:seed,gamma,size
             """;
+
+        /// <summary>Prints the verdict matrix; true when every cell gave its expected verdict.</summary>
+        public static bool PrintMatrix(Profile profile, TextWriter stdout)
+        {
+            var m = VerdictMatrix.Run(profile);
+            stdout.Write(VerdictMatrix.Render(m));
+            return m.AllAsExpected;
+        }
 
         public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
         {
@@ -46,11 +57,33 @@ namespace BioModel.Properties
                             return r.Ok ? 0 : 1;
                         }
                         var only = ids.Count == 0 ? null : ids.Select(Campaign.Get).ToList();
-                        return Campaign.RunAll(profile, stdout, only) ? 0 : 1;
+                        bool ok = Campaign.RunAll(profile, stdout, only);
+                        if (only is null)
+                        {
+                            stdout.Write('\n');
+                            ok &= PrintMatrix(profile, stdout);
+                        }
+                        return ok ? 0 : 1;
+                    }
+                    case "matrix":
+                        if (args.Length != 1) { stderr.WriteLine(Usage); return 2; }
+                        return PrintMatrix(Profile.FromEnvironment(), stdout) ? 0 : 1;
+                    case "cell":
+                    {
+                        if (args.Length is not (3 or 5) || (args.Length == 5 && args[3] != "--replay")) { stderr.WriteLine(Usage); return 2; }
+                        var row = VerdictMatrix.Row(args[1]);
+                        var spec = row.Cell(args[2]) ?? throw new ArgumentException($"row {row.Key} has no cell {args[2]} (it has {string.Join(", ", row.Cells.Select(c => c.Property))})");
+                        var run = VerdictMatrix.RunCell(row, spec.Property, Profile.FromEnvironment(), args.Length == 5 ? args[4] : null);
+                        var cell = new CellResult(row, spec, run);
+                        stdout.Write(VerdictMatrix.FormatCell(cell));
+                        return cell.AsExpected ? 0 : 1;
                     }
                     case "list":
                         foreach (var p in Campaign.Properties)
-                            stdout.WriteLine($"{p.Id,-6} {(p.Expect == Expectation.KnownFinding ? "[known finding] " : "")}{p.Title}");
+                            stdout.WriteLine($"{p.Id,-18} {(p.Expect == Expectation.KnownFinding ? "[known finding] " : "")}{p.Title}");
+                        stdout.WriteLine();
+                        foreach (var r in VerdictMatrix.Rows)
+                            stdout.WriteLine($"{r.Key,-36} {string.Join(" ", r.Cells.Select(c => c.Property + (c.Expect == CellExpectation.Fails ? "✗" : "✓")))}");
                         return 0;
                     case "explain":
                     {

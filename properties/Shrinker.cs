@@ -238,9 +238,39 @@ public static class Shrinker
         if (m.DebugKernel) yield return w with { Machine = m with { DebugKernel = false } };
         if (m.Model == MemoryModel.Sparsemem && w.Memory.Placement.Policy != PlacementPolicy.NodeBuffer)
             yield return w with { Memory = w.Memory with { Placement = MemmapPlacement.NodeBuffer() } };
+        // Explicit bases are the most to read; padded keeps what they may have been about (memmaps apart).
+        if (m.Model == MemoryModel.Sparsemem && w.Memory.Placement.Policy == PlacementPolicy.Independent)
+            yield return w with { Memory = w.Memory with { Placement = MemmapPlacement.Padded() } };
         if (m.Model == MemoryModel.Sparsemem && w.Memory.Placement.Policy == PlacementPolicy.NodeBuffer && w.Memory.Placement.Base != MemmapPlacement.Origin)
             yield return w with { Memory = w.Memory with { Placement = MemmapPlacement.NodeBuffer() } };
         if (m.Model == MemoryModel.Flatmem && m.ArchPfnOffset != 0) yield return w with { Machine = m with { ArchPfnOffset = 0 } };
         if (m.PageShift != 12) yield return w with { Machine = m with { PageShift = 12, SectionSizeBits = m.SectionSizeBits - m.PageShift + 12 } };
+        if (HalveSections(w) is { } halved) yield return halved;
+    }
+
+    /// <summary>
+    /// The same memory with sections half as large: every PFN, folio, pgmap and mapping stays where it is, each
+    /// present section becomes two, and each memmap is split in two halves at the same addresses (node-buffer
+    /// carving gives the same addresses by itself; independent bases are split; padded stays padded). A folio
+    /// that crossed one boundary may now cross three and can then be split; this is how a gigantic-folio
+    /// counterexample gets down to two one-page sections. Offered only for worlds with such a folio.
+    /// </summary>
+    private static World? HalveSections(World w)
+    {
+        var m = w.Machine;
+        bool realArch = ArchPresets.All.ContainsKey(m.Name) && !m.Name.StartsWith("tiny-", StringComparison.Ordinal);
+        if (m.PfnSectionShift == 0 || realArch) return null;
+        // Only where it helps: a folio over a section boundary. Elsewhere smaller sections only make the
+        // example harder to read (every page its own section).
+        var f = w.Facts;
+        if (!w.Folios.Any(fo => f.SectionNr(fo.Head) != f.SectionNr(fo.End - 1))) return null;
+        var half = m with { SectionSizeBits = m.SectionSizeBits - 1, MaxPageOrder = Math.Min(m.MaxPageOrder, m.PfnSectionShift - 1) };
+        var secs = w.Memory.PresentSections.SelectMany(s => new[] { 2 * s, 2 * s + 1 }).ToEqArray();
+        var p = w.Memory.Placement;
+        ulong halfBytes = (ulong)m.StructPageSize * m.PagesPerSection / 2;
+        var placement = p.Policy == PlacementPolicy.Independent
+            ? p with { Bases = p.Bases.SelectMany(b => new[] { b, b + halfBytes }).ToEqArray() }
+            : p;
+        return w with { Machine = half, Memory = new PhysicalMemory(secs, placement) };
     }
 }

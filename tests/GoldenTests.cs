@@ -41,7 +41,7 @@ public sealed class GoldenTests
         Directory.CreateDirectory(dir);
         try
         {
-            var g = new GoldenFiles(dir);
+            var g = new GoldenFiles(dir, autoAccept: false);
             File.WriteAllText(g.VerifiedPath("x"), "a\nb\nc\n");
             Assert.True(g.Verify("x", "a\nb\nc").Ok); // LF and trailing newline are normalised
             var r = g.Verify("x", "a\nB\nc\n");

@@ -24,6 +24,8 @@ public sealed class MainJobTests
         Assert.Contains($"summary: {Campaign.Properties.Count}/{Campaign.Properties.Count} properties as expected", output);
         Assert.Contains("classes: ", output);
         Assert.Contains("KNOWN FINDING (counterexample found, as expected)", output);
+        Assert.Contains("BioModel verdict matrix", output);
+        Assert.Contains("cells as expected", output);
     }
 
     [Fact]
@@ -52,8 +54,10 @@ public sealed class MainJobTests
     {
         var (code, output, _) = Cli("list");
         Assert.Equal(0, code);
-        Assert.Equal(Campaign.Properties.Count, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var parts = output.Split("\n\n");
+        Assert.Equal(Campaign.Properties.Count, parts[0].Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("[known finding]", output);
+        Assert.Equal(VerdictMatrix.Rows.Count(), parts[1].Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]

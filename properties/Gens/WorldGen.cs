@@ -283,7 +283,7 @@ public static class WorldGen
     public static World GiganticFolio(Draw d, MemoryModel? model = null, FolioSizeRule rule = FolioSizeRule.MaxFolioOrder)
     {
         var basis = Machine(d, model);
-        int k = d.Weighted((40, 0), (35, 1), (25, 2));
+        int k = d.Weighted((60, 0), (25, 1), (15, 2));
         var m = basis with
         {
             SectionSizeBits = basis.PageShift + k,

@@ -13,7 +13,7 @@ public sealed record GoldenResult(string Name, bool Ok, string? Diff, string? Re
 /// received files into verified ones after review (BIOMODEL_ACCEPT=1 does it during a local run).
 /// Files are UTF-8 without BOM, LF line ends, one trailing newline.
 /// </summary>
-public sealed class GoldenFiles(string directory)
+public sealed class GoldenFiles(string directory, bool? autoAccept = null)
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
@@ -33,8 +33,9 @@ public sealed class GoldenFiles(string directory)
     /// <summary>LF line ends and exactly one trailing newline.</summary>
     public static string Normalize(string text) => text.Replace("\r\n", "\n").TrimEnd('\n') + "\n";
 
-    private static bool AutoAccept
-        => Environment.GetEnvironmentVariable("BIOMODEL_ACCEPT") == "1" && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+    /// <summary>BIOMODEL_ACCEPT=1 outside CI, unless the constructor said otherwise.</summary>
+    private bool AutoAccept => autoAccept
+        ?? (Environment.GetEnvironmentVariable("BIOMODEL_ACCEPT") == "1" && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")));
 
     public GoldenResult Verify(string name, string text)
     {

@@ -118,6 +118,7 @@ public static class MmProps
             Id = "MM-2",
             Title = "PfnToPage(p+1) == PfnToPage(p)+1 inside a section; across one always in FLATMEM/VMEMMAP, in SPARSEMEM only when the placement made the memmaps adjacent",
             Generate = d => new Case(GenWorld(d), null),
+            GenerateIn = (d, model) => new Case(WorldGen.Any(d, model, pgmapChance: 0.3, maxUserPages: 2), null),
             Classify = Classes,
             Required = [("section memmaps adjacent (classic)", 0.05), ("hole between sections", 0.1)],
             Weight = 0.5,
@@ -177,6 +178,7 @@ public static class MmProps
                 // A gigantic folio over sections: in classic SPARSEMEM under the 6.18 rule the world breaks MAX_FOLIO_ORDER.
                 ? WorldGen.GiganticFolio(d, d.Weighted((60, (MemoryModel?)MemoryModel.Sparsemem), (40, null)))
                 : WorldGen.Any(d, pgmapChance: 0.2, maxUserPages: 2), null),
+            GenerateIn = (d, model) => new Case(d.Chance(0.3) ? WorldGen.GiganticFolio(d, model) : WorldGen.Any(d, model, pgmapChance: 0.2, maxUserPages: 2), null),
             Classify = c => Classes(c).Append(c.World.Problems().Count > 0 ? "rule-breaking world" : "valid world"),
             Required = [("folio crosses a section", 0.05), ("rule-breaking world", 0.05)],
             Check = c =>

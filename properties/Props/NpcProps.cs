@@ -13,6 +13,13 @@ public static class NpcProps
         return new Case(w, OpGen.Npc(d, w));
     }
 
+    /// <summary>The generator in one memory model (classic SPARSEMEM keeps the weight on holey node-buffer worlds).</summary>
+    private static Case GenIn(Draw d, MemoryModel model)
+    {
+        var w = model == MemoryModel.Sparsemem && d.Chance(0.5) ? WorldGen.HoleyNodeBuffer(d) : WorldGen.Any(d, model, pgmapChance: 0.2);
+        return new Case(w, OpGen.Npc(d, w));
+    }
+
     private static EqArray<ulong> Pfns(Case c) => ((NumPagesContiguousOp)c.Op!).Pfns;
 
     /// <summary>Length of the PFN-consecutive prefix, cut at the first section boundary in classic SPARSEMEM.</summary>
@@ -71,6 +78,7 @@ public static class NpcProps
         Id = id,
         Title = title,
         Generate = Gen,
+        GenerateIn = GenIn,
         Classify = Classes,
         Required = Reach,
         Check = c =>
@@ -102,7 +110,7 @@ public static class NpcProps
             var f = c.World.Facts;
             for (int i = 1; i < r; i++)
                 if (f.SectionNr(p[i]) != f.SectionNr(p[0]))
-                    return Verdict.Fail($"returned {r}, but pages[{i}] (PFN 0x{p[i]:x}) is in section {f.SectionNr(p[i])}, pages[0] in {f.SectionNr(p[0])}");
+                    return Verdict.Fail($"returned {r}, but pages[{i}] (PFN 0x{p[i]:x}) is in section 0x{f.SectionNr(p[i]):x}, pages[0] (PFN 0x{p[0]:x}) in section 0x{f.SectionNr(p[0]):x}");
             return Verdict.Pass;
         });
         yield return Def("NPC-4", "Completeness: r ≥ the PFN-consecutive prefix (cut at the first section boundary in classic SPARSEMEM); equal to it in FLATMEM and VMEMMAP", (c, r) =>
@@ -120,6 +128,7 @@ public static class NpcProps
             Id = "NPC-5",
             Title = "Calling it again on the rest of the array partitions the array into sound runs",
             Generate = Gen,
+            GenerateIn = GenIn,
             Classify = Classes,
             Required = Reach,
             Weight = 0.75,

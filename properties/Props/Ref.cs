@@ -42,7 +42,10 @@ public static class Ref
 
     /// <summary>No contract violation was reported (the generators only build valid inputs for these properties).</summary>
     public static Verdict NoViolation(Outcome o)
-        => Verdict.Require(o.Violations.Length == 0, () => "unexpected contract violation: " + string.Join("; ", o.Violations));
+        => Verdict.Require(o.Violations.Length == 0, () => UnexpectedViolation + ": " + string.Join("; ", o.Violations));
+
+    /// <summary>How a failure caused by a contract violation the generators never meant to build begins.</summary>
+    public const string UnexpectedViolation = "unexpected contract violation";
 
     /// <summary>The pin table a set of pinned bvecs should leave: one pin per page each bvec spans.</summary>
     public static SortedDictionary<ulong, long> ExpectedPins(World w, IEnumerable<BvecDesc> bvecs)

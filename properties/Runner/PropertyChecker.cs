@@ -103,7 +103,7 @@ public static class PropertyChecker
 
     private static PropertyRun RunGenerated(PropertyDef def, Profile profile, string? replay, Action<string>? report)
     {
-        var arb = Arb.From(GenFor(def), c => Shrinker.Shrink(c).Where(def.Domain));
+        var arb = Arb.From(GenFor(def), c => ShrinkCandidates(def, c));
         var recorder = new Recorder(def, report);
         var prop = Prop.ForAll(arb, (Case c) => CheckCase(def, c).Ok);
         Replay rp;
@@ -126,6 +126,21 @@ public static class PropertyChecker
         FsCheck.Check.One(config, prop);
         return recorder.Result(def);
     }
+
+    /// <summary>
+    /// Shrink candidates of a failing case: inside the property's domain, and never trading the failure for an
+    /// unexpected contract violation (a smaller world that no longer maps the iterator's memory, say) unless the
+    /// case already failed that way: a counterexample stays an example of the failure that was found.
+    /// </summary>
+    public static IEnumerable<Case> ShrinkCandidates(PropertyDef def, Case c)
+    {
+        bool violationAlready = IsViolationFailure(CheckCase(def, c));
+        foreach (var cand in Shrinker.Shrink(c))
+            if (def.Domain(cand) && (violationAlready || !IsViolationFailure(CheckCase(def, cand))))
+                yield return cand;
+    }
+
+    private static bool IsViolationFailure(Verdict v) => !v.Ok && v.Message.Contains(Ref.UnexpectedViolation, StringComparison.Ordinal);
 
     /// <summary>Checks a property on one given case (a saved counterexample or a scenario file).</summary>
     public static Verdict CheckCase(PropertyDef def, Case c)

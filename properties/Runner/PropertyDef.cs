@@ -1,3 +1,5 @@
+using BioModel.Core;
+
 namespace BioModel.Properties;
 
 /// <summary>The result of checking one case.</summary>
@@ -49,6 +51,11 @@ public sealed class PropertyDef
     public required string Id { get; init; }
     public required string Title { get; init; }
     public required Func<Draw, Case> Generate { get; init; }
+    /// <summary>
+    /// The same generator confined to one memory model, for properties whose verdict depends on it (the verdict
+    /// matrix runs them per model); null when the property has none and the matrix filters instead.
+    /// </summary>
+    public Func<Draw, MemoryModel, Case>? GenerateIn { get; init; }
     public required Func<Case, Verdict> Check { get; init; }
     /// <summary>
     /// The inputs the property speaks about (beyond being a valid world and operation). Shrinking never
