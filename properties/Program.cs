@@ -1,5 +1,6 @@
 using BioModel.Core;
 using BioModel.Properties;
+using BioModel.Reference;
 
 // The main job. `dotnet run --project properties -- check` runs the property campaign on the embedded
 // default worlds (generated from the profile's fixed seed) and prints the report.
@@ -16,13 +17,27 @@ namespace BioModel.Properties
               matrix                                       only the verdict matrix (VARIANTS.md rows × INVARIANTS.md columns)
               cell <ROW> <ID> [--replay seed,gamma,size]   one matrix cell, e.g. cell npc/pointer-only@SPARSEMEM NPC-2
               list                                         list the properties and the matrix rows
-              explain <scenario.json>                      load a scenario, run it on the reference model, print the layout
-              case <ID> <scenario.json>                    check one property on the case a scenario file describes
+              explain <scenario.json> [--variant V]        load a scenario, run it on the reference model (or on the
+                                                           code of a VARIANTS.md variant), print the layout
+              case <ID> <scenario.json> [--variant V]      check one property on the case a scenario file describes
               scenarios                                    list the golden scenarios with what each shows
               golden                                       run every golden scenario, compare with golden/*.verified.txt
               accept                                       turn golden/*.received.txt into verified files (after review)
             environment: BIOMODEL_PROFILE=dev|ci|nightly|mutation (default ci), BIOMODEL_SEED, BIOMODEL_REPLAY=ID:seed,gamma,size
             """;
+
+        /// <summary>Splits off "--variant ID" (a VARIANTS.md id) from the arguments.</summary>
+        private static (List<string> Args, Variant? Variant) VariantOption(string[] args)
+        {
+            var rest = new List<string>();
+            Variant? v = null;
+            for (int i = 0; i < args.Length; i++)
+            {
+                if (args[i] == "--variant" && i + 1 < args.Length) v = Variants.Get(args[++i]);
+                else rest.Add(args[i]);
+            }
+            return (rest, v);
+        }
 
         /// <summary>Prints the verdict matrix; true when every cell gave its expected verdict.</summary>
         public static bool PrintMatrix(Profile profile, TextWriter stdout)
@@ -87,33 +102,39 @@ namespace BioModel.Properties
                         return 0;
                     case "explain":
                     {
-                        if (args.Length != 2) { stderr.WriteLine(Usage); return 2; }
-                        if (!ScenarioFile.TryLoad(args[1], out var s, out var errors))
+                        var (rest, variant) = VariantOption(args);
+                        if (rest.Count != 2) { stderr.WriteLine(Usage); return 2; }
+                        if (!ScenarioFile.TryLoad(rest[1], out var s, out var errors))
                         {
-                            stderr.WriteLine($"{args[1]}: invalid scenario");
+                            stderr.WriteLine($"{rest[1]}: invalid scenario");
                             foreach (var e in errors) stderr.WriteLine("  " + e);
                             return 1;
                         }
+                        using var _ = Ref.Use(variant is null ? ReferenceModel.Instance : ReferenceModel.For(variant));
                         var outcomes = s!.Operations.Select(op => Ref.Run(s.World, op)).ToList();
                         stdout.Write($"# {s.Name}\n");
                         if (s.Comment is not null) stdout.Write($"# {s.Comment}\n");
+                        if (variant is not null) stdout.Write($"# run with {variant.Id}: {variant.What} ({variant.Provenance})\n");
                         stdout.Write(LayoutRenderer.RenderScenario(s.World, s.Operations.Items, outcomes));
                         return 0;
                     }
                     case "case":
                     {
-                        if (args.Length != 3) { stderr.WriteLine(Usage); return 2; }
-                        var def = Campaign.Get(args[1]);
-                        if (!ScenarioFile.TryLoad(args[2], out var s, out var errors))
+                        var (rest, variant) = VariantOption(args);
+                        if (rest.Count != 3) { stderr.WriteLine(Usage); return 2; }
+                        var def = Campaign.Get(rest[1]);
+                        if (!ScenarioFile.TryLoad(rest[2], out var s, out var errors))
                         {
-                            stderr.WriteLine($"{args[2]}: invalid scenario");
+                            stderr.WriteLine($"{rest[2]}: invalid scenario");
                             foreach (var e in errors) stderr.WriteLine("  " + e);
                             return 1;
                         }
+                        using var _ = Ref.Use(variant is null ? ReferenceModel.Instance : ReferenceModel.For(variant));
                         var c = new Case(s!.World, s.Operations.Length > 0 ? s.Operations[0] : null);
                         var v = PropertyChecker.CheckCase(def, c);
                         stdout.Write(Counterexamples.Layout(c));
-                        stdout.WriteLine(v.Ok ? $"{def.Id}: holds for this case" : $"{def.Id}: FAILS: {v.Message}");
+                        string on = variant is null ? "" : $" with {variant.Id}";
+                        stdout.WriteLine(v.Ok ? $"{def.Id}: holds for this case{on}" : $"{def.Id}: FAILS{on}: {v.Message}");
                         return v.Ok ? 0 : 1;
                     }
                     case "scenarios":

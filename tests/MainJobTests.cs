@@ -78,6 +78,21 @@ public sealed class MainJobTests
     }
 
     [Fact]
+    public void Explain_runs_a_scenario_with_the_code_of_a_variant()
+    {
+        var golden = GoldenFiles.OfCheckout()!;
+        var path = Path.Combine(GoldenScenarios.ScenarioDirectory(golden), "mshv-vtl-generic-chunks.json");
+        var (code, output, err) = Cli("explain", path, "--variant", "extract/add-folio");
+        Assert.True(code == 0, err);
+        Assert.Contains("# run with extract/add-folio", output);
+        Assert.Contains(Diag.AddFolioRoundRefused, output); // the 6.17/6.18 loop refuses the second GENERIC chunk
+        var (code2, output2, _) = Cli("explain", path);
+        Assert.Equal(0, code2);
+        Assert.DoesNotContain(Diag.AddFolioRoundRefused, output2);
+        Assert.Equal(2, Cli("explain", path, "--variant", "npc/no-such").Code);
+    }
+
+    [Fact]
     public void Explain_of_a_bad_file_names_the_problem_and_exits_1()
     {
         var path = Path.Combine(Path.GetTempPath(), $"biomodel-{Guid.NewGuid():N}.json");

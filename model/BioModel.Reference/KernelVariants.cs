@@ -162,15 +162,19 @@ public static class Variants
 
     // ---------------------------------------------------------------- memmap placement (classic SPARSEMEM)
 
-    /// <summary>sparse_buffer (mm/sparse.c, ≈4.19–6.x): one buffer per node, memmaps carved in section order.</summary>
+    /// <summary>
+    /// sparse_buffer (mm/sparse.c): one buffer per node, memmaps carved in section order. Introduced by
+    /// 35fd1eb1e8212c02f6eae24335a9e5b80f9519b4, Pavel Tatashin, "mm/sparse: abstract sparse buffer allocations"
+    /// (Jul 2018, v4.19), used for classic SPARSEMEM by the same "sparse_init rewrite" series.
+    /// </summary>
     public static readonly Variant MemmapNodeBuffer = new("memmap/node-buffer", "memmap placement",
         "memmaps of a node's present sections carved one after another from one buffer; none for a hole",
-        "sparse_buffer, ≈4.19–6.x", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.NodeBuffer };
+        "sparse_buffer, 35fd1eb1e821 (Pavel Tatashin, Jul 2018, v4.19) to 6.x", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.NodeBuffer };
 
-    /// <summary>mm/sparse.c 2026: a memblock allocation per section, kvmalloc on hotplug.</summary>
+    /// <summary>mm/sparse.c in the 2026 tree (torvalds/linux a3142c8e1dd5): a memblock allocation per section, kvmalloc on hotplug.</summary>
     public static readonly Variant MemmapIndependent = new("memmap/independent", "memmap placement",
         "one allocation per section, anywhere (adjacent or not, by chance)",
-        "mm/sparse.c 2026", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.Independent };
+        "mm/sparse.c 2026 (a3142c8e1dd5)", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.Independent };
 
     /// <summary>Jason Gunthorpe's proposal, 5 Aug 2025, same thread.</summary>
     public static readonly Variant MemmapPadded = new("memmap/padded", "memmap placement",
@@ -179,27 +183,32 @@ public static class Variants
 
     // ---------------------------------------------------------------- folio size rule
 
-    /// <summary>Before 6.18: gigantic folios (hugetlb 1 GiB, dax) may span sections in classic SPARSEMEM.</summary>
+    /// <summary>
+    /// Before 6.18: gigantic folios (hugetlb 1 GiB, dax) may span sections in classic SPARSEMEM, i.e. before
+    /// 4751c39eee0c (David Hildenbrand, "mm: limit folio/compound page sizes in problematic configs", Sep 2025).
+    /// Combined here with the 6.18 folio_page (pointer arithmetic, after 84efbefa26df "mm: remove nth_page()"):
+    /// the combination that series had to rule out.
+    /// </summary>
     public static readonly Variant FolioCrossSection = new("folio/cross-section", "folio size rule",
         "gigantic folios may span sections in classic SPARSEMEM; folio_page by pointer arithmetic",
-        "before 6.18", K) { FolioRule = FolioSizeRule.CrossSection };
+        "before 4751c39eee0c (David Hildenbrand, Sep 2025; 6.18)", K) { FolioRule = FolioSizeRule.CrossSection };
 
-    /// <summary>4751c39eee0c (6.18): MAX_FOLIO_ORDER is the section order in classic SPARSEMEM.</summary>
+    /// <summary>4751c39eee0c (David Hildenbrand, Sep 2025, 6.18): MAX_FOLIO_ORDER is the section order in classic SPARSEMEM.</summary>
     public static readonly Variant FolioMaxFolioOrder = new("folio/max-folio-order", "folio size rule",
         "MAX_FOLIO_ORDER = section order in classic SPARSEMEM",
-        "4751c39eee0c, 6.18", K) { FolioRule = FolioSizeRule.MaxFolioOrder, IsMainline = true };
+        "4751c39eee0c (David Hildenbrand, Sep 2025), 6.18", K) { FolioRule = FolioSizeRule.MaxFolioOrder, IsMainline = true };
 
     // ---------------------------------------------------------------- bio_add_page and pgmaps
 
     /// <summary>49580e690755 (Logan Gunthorpe, v6.2) to ≈6.16.</summary>
     public static readonly Variant AddMergeGuard = new("add/merge-guard", "bio_add_page",
         "pgmap test only inside the merge helper; a different pgmap starts a new bvec",
-        "49580e690755 (v6.2) to ≈6.16", K with { AddPolicy = AddPgmapPolicy.MergeGuard });
+        "49580e690755 (Logan Gunthorpe, Oct 2022, v6.2) to ≈6.16", K with { AddPolicy = AddPgmapPolicy.MergeGuard });
 
     /// <summary>38446014648c (Christoph Hellwig), 6.17.</summary>
     public static readonly Variant AddRejectAnyPgmap = new("add/reject-any-pgmap", "bio_add_page",
         "any pgmap change is refused (return 0)",
-        "38446014648c \"block: don't merge different kinds of P2P transfers in a single bio\", 6.17", K with { AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
+        "38446014648c \"block: don't merge different kinds of P2P transfers in a single bio\" (Christoph Hellwig, Jun 2025), 6.17", K with { AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
 
     /// <summary>Naman Jain, [PATCH 2/2], Apr 2026.</summary>
     public static readonly Variant AddSeparateAnyPgmap = new("add/separate-any-pgmap", "bio_add_page",
@@ -209,7 +218,7 @@ public static class Variants
     /// <summary>41c665aae2b5, Apr 2026 (Cc stable). Mainline.</summary>
     public static readonly Variant AddCompatible = new("add/compatible", "bio_add_page",
         "refuse only when either side is P2PDMA and the pgmaps differ; merge only with the same pgmap",
-        "41c665aae2b5, Apr 2026", K) { IsMainline = true };
+        "41c665aae2b5 (Naman Jain, Apr 2026, Cc stable)", K) { IsMainline = true };
 
     /// <summary>Before 13920e4b7b78 (Naman Jain patch 1/2, Apr 2026).</summary>
     public static readonly Variant MergeableNoPgmap = new("mergeable/no-pgmap", "biovec_phys_mergeable",
@@ -219,20 +228,20 @@ public static class Variants
     /// <summary>13920e4b7b78, Apr 2026. Mainline.</summary>
     public static readonly Variant MergeablePgmap = new("mergeable/pgmap", "biovec_phys_mergeable",
         "biovec_phys_mergeable with the pgmap test",
-        "13920e4b7b78, Apr 2026", K) { IsMainline = true };
+        "13920e4b7b78 (Naman Jain, Apr 2026, Cc stable)", K) { IsMainline = true };
 
     // ---------------------------------------------------------------- extraction into a bio
 
     /// <summary>≈6.16–6.18, before 12da89e8844a (Jan 2026); runs with the bio_add_page of its time (reject-any-pgmap).</summary>
     public static readonly Variant ExtractAddFolio = new("extract/add-folio", "bio_iov_iter_get_pages",
         "each folio run added with bio_add_page/bio_add_folio; a refused add warns and fails the round with -EINVAL",
-        "≈6.16–6.18, before 12da89e8844a (Christoph Hellwig, Jan 2026)",
+        "≈6.16–6.18 (77fd359b6dfd, Christoph Hellwig, May 2025; 20a0e6276edb, Keith Busch, Sep 2025), until 12da89e8844a (Christoph Hellwig, Jan 2026)",
         K with { Extraction = ExtractionVariant.AddFolio, AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
 
     /// <summary>91b73c458182 / 12da89e8844a, Jan 2026. Mainline.</summary>
     public static readonly Variant ExtractBvecs = new("extract/bvecs", "bio_iov_iter_get_pages",
         "iov_iter_extract_bvecs: stop at a pgmap change, revert, unpin unused pages, return bytes added",
-        "91b73c458182 / 12da89e8844a, Jan 2026", K) { IsMainline = true };
+        "91b73c458182 / 12da89e8844a (Christoph Hellwig, Jan 2026)", K) { IsMainline = true };
 
     /// <summary>The nr_vecs question raised in review of 91b73c458182 and declined: mainline code, calls without room.</summary>
     public static readonly Variant ExtractNoRoom = new("extract/no-room", "iov_iter_extract_bvecs",
@@ -242,12 +251,12 @@ public static class Variants
     /// <summary>Newest mainline bio_iov_iter_align_down.</summary>
     public static readonly Variant AlignDownFirstPage = new("aligndown/first-page", "bio_iov_iter_align_down",
         "a dropped bvec unpins only its first page",
-        "newest mainline (block/bio.c b539aeacf8cc)", K) { IsMainline = true };
+        "align-down since 20a0e6276edb (Keith Busch, Sep 2025); newest mainline block/bio.c b539aeacf8cc", K) { IsMainline = true };
 
     /// <summary>Tal Zussman, [PATCH v6 8/9], Oct 2026, pending.</summary>
     public static readonly Variant AlignDownAllPages = new("aligndown/all-pages", "bio_iov_iter_align_down",
         "every trimmed page is unpinned",
-        "Tal Zussman, \"[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()\", 2026 (pending)",
+        "Tal Zussman, \"[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()\", Oct 2026 (pending for 7.4)",
         K with { AlignDown = AlignDownVariant.AllPages });
 
     /// <summary>Every variant, in the order of VARIANTS.md (bounce/* and bvec/phys belong to the bounce-buffer issue).</summary>
