@@ -86,8 +86,8 @@ namespace BioModel.Properties
                     case "cell":
                     {
                         if (args.Length is not (3 or 5) || (args.Length == 5 && args[3] != "--replay")) { stderr.WriteLine(Usage); return 2; }
-                        var row = VerdictMatrix.Row(args[1]);
-                        var spec = row.Cell(args[2]) ?? throw new ArgumentException($"row {row.Key} has no cell {args[2]} (it has {string.Join(", ", row.Cells.Select(c => c.Property))})");
+                        var row = VerdictMatrix.Row(args[1], args[2]);
+                        var spec = row.Cell(args[2])!;
                         var run = VerdictMatrix.RunCell(row, spec.Property, Profile.FromEnvironment(), args.Length == 5 ? args[4] : null);
                         var cell = new CellResult(row, spec, run);
                         stdout.Write(VerdictMatrix.FormatCell(cell));
