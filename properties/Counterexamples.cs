@@ -99,10 +99,12 @@ public static class Counterexamples
         }
     }
 
-    private static string Indent(string text)
+    /// <summary>Every line of <paramref name="text"/> indented by <paramref name="width"/> spaces (the report's 7 by default).</summary>
+    public static string Indent(string text, int width = 7)
     {
+        var pad = new string(' ', width);
         var sb = new StringBuilder();
-        foreach (var line in text.TrimEnd('\n').Split('\n')) sb.Append("       ").Append(line).Append('\n');
+        foreach (var line in text.TrimEnd('\n').Split('\n')) sb.Append(pad).Append(line).Append('\n');
         return sb.ToString();
     }
 }

@@ -404,10 +404,5 @@ public static class VerdictMatrix
         return sb.ToString();
     }
 
-    private static string Indent(string text)
-    {
-        var sb = new StringBuilder();
-        foreach (var line in text.TrimEnd('\n').Split('\n')) sb.Append("   ").Append(line).Append('\n');
-        return sb.ToString();
-    }
+    private static string Indent(string text) => Counterexamples.Indent(text, 3);
 }
