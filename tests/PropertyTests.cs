@@ -55,6 +55,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void EX_10() => Check("EX-10");
     [Fact] public void GP_1() => Check("GP-1");
     [Fact] public void GP_1_one_round() => Check("GP-1/one-round");
+    [Fact] public void GP_1_single_page() => Check("GP-1/single-page");
     [Fact] public void GP_2() => Check("GP-2");
     [Fact] public void GP_3() => Check("GP-3");
     [Fact] public void GP_4() => Check("GP-4");

@@ -110,6 +110,19 @@ public sealed class VariantTests
         Assert.Equal(nomerge, o.Bio!.Opf.HasFlag(BioOpf.NoMerge));
     }
 
+    [Theory]
+    [InlineData("add/merge-guard", false)]
+    [InlineData("add/reject-any-pgmap", false)]
+    [InlineData("add/compatible", true)]
+    public void Zero_length_add_before_and_after_643893647cac(string variant, bool refused)
+    {
+        var w = Tiny();
+        var o = RunV(Variants.Get(variant), w, Adds(Bio.Empty(4), (0x10, 0, 0)));
+        Assert.Equal([0L], o.Returns);                                     // 0 either way
+        Assert.Equal(refused ? 0 : 1, o.Bio!.Vcnt);                        // before: an empty bvec was appended
+        Assert.Equal(refused, o.Warnings.Contains(Diag.BioAddPageZeroLen));
+    }
+
     [Fact]
     public void Biovec_phys_mergeable_without_the_pgmap_test_joins_two_generic_pgmaps()
     {
@@ -142,6 +155,27 @@ public sealed class VariantTests
         Assert.Equal([0L], now.Returns);
         Assert.Equal([new BvecDesc(0x1f, 0x1000, 0)], now.Bio!.InUse);
         Assert.Equal(0x1000UL, now.Iter!.Count);                       // the P2PDMA page is left for the next bio
+        Assert.Empty(now.Warnings);
+    }
+
+    [Fact]
+    public void Add_folio_extraction_fails_with_the_iterator_moved_when_the_pgmap_changes_inside_the_first_block()
+    {
+        // 0x100 bytes at the end of RAM page 0x1f, then 0x100 bytes of P2PDMA page 0x20; 4 KiB logical blocks.
+        var w = TwoPgmaps(MemoryType.PciP2pdma, MemoryType.Generic);
+        w = w with { User = new AddressSpace(UserBase, [VirtPage.Map(0x1f), VirtPage.Map(0x20)]) };
+        var op = new GetPagesOp(Bio.Empty(4) with { Queue = P2pQueue }, Ubuf(0xf00, 0x200), 0, 0xfff);
+
+        var old = RunV(Variants.ExtractAddFolio, w, op);
+        Assert.Equal([-Errno.EFAULT], old.Returns);
+        Assert.Equal(0x100UL, old.Iter!.Count);     // the refused 0x100 bytes stay consumed
+        Assert.Empty(old.Pins);
+        Assert.Contains(Diag.AddFolioRoundRefused, old.Warnings);
+
+        var now = ReferenceModel.Instance.Run(w, op);
+        Assert.Equal([-Errno.EFAULT], now.Returns);
+        Assert.Equal(0x200UL, now.Iter!.Count);     // nothing consumed
+        Assert.Empty(now.Pins);
         Assert.Empty(now.Warnings);
     }
 

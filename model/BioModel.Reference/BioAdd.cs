@@ -154,7 +154,9 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx, KernelVariants? vari
     /// length of 2 GiB or more that was added comes back negative.
     /// The pgmap step follows the selected <see cref="AddPgmapPolicy"/>: mainline refuses P2PDMA-incompatible
     /// pages and merges only within one pgmap; add/reject-any-pgmap refuses every pgmap change; add/merge-guard and
-    /// add/separate-any-pgmap refuse none and only keep the merge within one pgmap.
+    /// add/separate-any-pgmap refuse none and only keep the merge within one pgmap. Before 643893647cac
+    /// (<see cref="KernelVariants.RefuseZeroLength"/> false) a zero-length add goes on: a no-op merge or an empty
+    /// bvec, and the return is 0 either way.
     /// </summary>
     public (Bio Bio, int Added) AddPage(Bio bio, ulong page, uint len, uint off)
     {
@@ -163,7 +165,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx, KernelVariants? vari
             fx.Warn(Diag.BioAddPageCloned);
             return (bio, 0);
         }
-        if (len == 0)
+        if (len == 0 && _v.RefuseZeroLength)
         {
             fx.Warn(Diag.BioAddPageZeroLen);
             return (bio, 0);

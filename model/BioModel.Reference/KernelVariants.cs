@@ -42,17 +42,21 @@ public enum AddPgmapPolicy
     /// <summary>
     /// add/merge-guard: the pgmap test lives only inside the merge helper; a different pgmap just starts a new
     /// bvec, and __bio_add_page does not set REQ_NOMERGE. 49580e690755 (Logan Gunthorpe, "block: add check when
-    /// merging zone device pages", v6.2) to ≈6.15.
+    /// merging zone device pages", v6.2) to v6.16. That era had no P2P homogeneity rule (DMA mapping went per
+    /// segment), so its BIO-5 failure is the later design's rule, not a bug of its time.
     /// </summary>
     MergeGuard,
     /// <summary>
     /// add/reject-any-pgmap: any pgmap change, RAM against device memory included, is refused (return 0).
-    /// 38446014648c (Christoph Hellwig, "block: don't merge different kinds of P2P transfers in a single bio", ≈6.16/6.17).
+    /// 38446014648c (Christoph Hellwig, "block: don't merge different kinds of P2P transfers in a single bio",
+    /// posted 25 Jun 2025), v6.17 until 41c665aae2b5 (7.1 merge window).
     /// </summary>
     RejectAnyPgmap,
     /// <summary>
     /// add/separate-any-pgmap: a page of a different pgmap is accepted as a new bvec and never merged, P2PDMA or
-    /// not. Naman Jain, "[PATCH 2/2] block: allow different-pgmap pages as separate bvecs in bio_add_page", Apr 2026.
+    /// not. Naman Jain, "[PATCH 2/2] block: allow different-pgmap pages as separate bvecs in bio_add_page", v1,
+    /// 1 Apr 2026 (its v2 became 41c665aae2b5). Modelled on the newest bio_add_page otherwise (zero length refused);
+    /// whether v1's base already had 643893647cac is not known.
     /// </summary>
     SeparateAnyPgmap,
 }
@@ -75,13 +79,15 @@ public enum ExtractionVariant
     /// </summary>
     Bvecs,
     /// <summary>
-    /// extract/add-folio: __bio_iov_iter_get_pages as in ≈6.16–6.18 and up to the eve of 12da89e8844a ("block: open
-    /// code bio_add_page and fix handling of mismatching P2P ranges", Christoph Hellwig, 19 Jan 2026): pages into the
-    /// tail-parked array, one get_contig_folio_len run at a time added with bio_add_page (bio_add_folio before the
-    /// folio_page normalisation, the same page and offset), whose pgmap policy is then add/reject-any-pgmap. A refused
-    /// add is WARN_ON_ONCE and -EINVAL, and jumps past the revert of the bytes not added; a run that starts inside a
-    /// page and merged drops the duplicate pin. The outer loop runs while rounds return 0 and returns align-down's
-    /// result whenever bi_vcnt &gt; 0. No mem_align_mask (it came with 91b73c458182).
+    /// extract/add-folio: __bio_iov_iter_get_pages with one bio_add_folio (later bio_add_page, the same page and
+    /// offset) per get_contig_folio_len run. VARIANTS.md dates it ≈6.16–6.18; as modelled, with the refusing
+    /// bio_add_page of 38446014648c (v6.17) and the align-down of 20a0e6276edb (Keith Busch, v6.18), it is the
+    /// v6.18–v6.19 loop, replaced in v7.0 by 12da89e8844a ("block: open code bio_add_page and fix handling of
+    /// mismatching P2P ranges", Christoph Hellwig, 19 Jan 2026), whose removed lines show it. A refused add is
+    /// WARN_ON_ONCE and -EINVAL, and jumps past the revert of the bytes not added; a run that starts inside a page
+    /// and merged drops the duplicate pin. The outer loop runs while rounds return 0 and returns align-down's result
+    /// whenever bi_vcnt &gt; 0 (which is -EFAULT when the bio holds less than one block). No mem_align_mask (it came
+    /// with 91b73c458182).
     /// </summary>
     AddFolio,
 }
@@ -93,8 +99,9 @@ public enum AlignDownVariant
     FirstPage,
     /// <summary>
     /// aligndown/all-pages: every page a dropped bvec spans is unpinned, and so is every page cut off the partly
-    /// trimmed bvec. Tal Zussman, "[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()"
-    /// (linux-block, Oct 2026, pending for 7.4).
+    /// trimmed bvec. Tal Zussman, "[PATCH v5 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()"
+    /// (linux-block, 23 Sep 2026, &lt;20260923-blkdev-fixes-v5-8-89e60d66eb38@columbia.edu&gt;, the text modelled);
+    /// v6 (9 Oct 2026) is the newest posting, rebased on for-7.4/block.
     /// </summary>
     AllPages,
 }
@@ -110,6 +117,12 @@ public sealed record KernelVariants
     public MergeablePolicy Mergeable { get; init; } = MergeablePolicy.Pgmap;
     public ExtractionVariant Extraction { get; init; } = ExtractionVariant.Bvecs;
     public AlignDownVariant AlignDown { get; init; } = AlignDownVariant.FirstPage;
+    /// <summary>
+    /// bio_add_page refuses len == 0 with a warning: 643893647cac (Qu Wenruo, "block: reject zero length in
+    /// bio_add_page()", for-7.1). Before it a zero-length add was accepted, merged as a no-op or appended as an
+    /// empty bvec, and returned 0 (KERNEL-SPEC §1.8, the btrfs double free).
+    /// </summary>
+    public bool RefuseZeroLength { get; init; } = true;
 
     public static readonly KernelVariants Mainline = new();
 }
@@ -171,10 +184,15 @@ public static class Variants
         "memmaps of a node's present sections carved one after another from one buffer; none for a hole",
         "sparse_buffer, 35fd1eb1e821 (Pavel Tatashin, Jul 2018, v4.19) to 6.x", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.NodeBuffer };
 
-    /// <summary>mm/sparse.c in the 2026 tree (torvalds/linux a3142c8e1dd5): a memblock allocation per section, kvmalloc on hotplug.</summary>
+    /// <summary>
+    /// One memblock allocation per section: sparse_init_nid → __populate_section_memmap → memmap_alloc →
+    /// memblock_alloc, as David Hildenbrand describes it in "[GIT PULL] VFIO updates for v6.17-rc1" (5 Aug 2025
+    /// 13:20: a large hole and memblock handing out the next range can make two sections' struct pages
+    /// consecutive); the fallback when the node buffer cannot be had, and kvmalloc'd memmaps on hotplug.
+    /// </summary>
     public static readonly Variant MemmapIndependent = new("memmap/independent", "memmap placement",
         "one allocation per section, anywhere (adjacent or not, by chance)",
-        "mm/sparse.c 2026 (a3142c8e1dd5)", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.Independent };
+        "per-section memblock_alloc, David Hildenbrand, 5 Aug 2025 (VFIO 6.17 pull thread); kvmalloc on hotplug", K with { Npc = NpcVariant.PointerOnly }) { Placement = PlacementPolicy.Independent };
 
     /// <summary>Jason Gunthorpe's proposal, 5 Aug 2025, same thread.</summary>
     public static readonly Variant MemmapPadded = new("memmap/padded", "memmap placement",
@@ -185,7 +203,7 @@ public static class Variants
 
     /// <summary>
     /// Before 6.18: gigantic folios (hugetlb 1 GiB, dax) may span sections in classic SPARSEMEM, i.e. before
-    /// 4751c39eee0c (David Hildenbrand, "mm: limit folio/compound page sizes in problematic configs", Sep 2025).
+    /// 4751c39eee0c (David Hildenbrand, "mm: limit folio/compound page sizes in problematic kernel configs", Sep 2025).
     /// Combined here with the 6.18 folio_page (pointer arithmetic, after 84efbefa26df "mm: remove nth_page()"):
     /// the combination that series had to rule out.
     /// </summary>
@@ -200,20 +218,20 @@ public static class Variants
 
     // ---------------------------------------------------------------- bio_add_page and pgmaps
 
-    /// <summary>49580e690755 (Logan Gunthorpe, v6.2) to ≈6.16.</summary>
+    /// <summary>49580e690755 (Logan Gunthorpe, v6.2) to v6.16; zero-length adds accepted (before 643893647cac).</summary>
     public static readonly Variant AddMergeGuard = new("add/merge-guard", "bio_add_page",
         "pgmap test only inside the merge helper; a different pgmap starts a new bvec",
-        "49580e690755 (Logan Gunthorpe, Oct 2022, v6.2) to ≈6.16", K with { AddPolicy = AddPgmapPolicy.MergeGuard });
+        "49580e690755 (Logan Gunthorpe, Oct 2022), v6.2 to v6.16", K with { AddPolicy = AddPgmapPolicy.MergeGuard, RefuseZeroLength = false });
 
-    /// <summary>38446014648c (Christoph Hellwig), 6.17.</summary>
+    /// <summary>38446014648c (Christoph Hellwig), v6.17 to v7.0; zero-length adds accepted (before 643893647cac).</summary>
     public static readonly Variant AddRejectAnyPgmap = new("add/reject-any-pgmap", "bio_add_page",
         "any pgmap change is refused (return 0)",
-        "38446014648c \"block: don't merge different kinds of P2P transfers in a single bio\" (Christoph Hellwig, Jun 2025), 6.17", K with { AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
+        "38446014648c \"block: don't merge different kinds of P2P transfers in a single bio\" (Christoph Hellwig, Jun 2025), v6.17 to v7.0", K with { AddPolicy = AddPgmapPolicy.RejectAnyPgmap, RefuseZeroLength = false });
 
-    /// <summary>Naman Jain, [PATCH 2/2], Apr 2026.</summary>
+    /// <summary>Naman Jain, [PATCH 2/2] v1, 1 Apr 2026.</summary>
     public static readonly Variant AddSeparateAnyPgmap = new("add/separate-any-pgmap", "bio_add_page",
         "a different pgmap is accepted as a new bvec, never merged",
-        "Naman Jain, \"[PATCH 2/2] block: allow different-pgmap pages as separate bvecs in bio_add_page\", Apr 2026", K with { AddPolicy = AddPgmapPolicy.SeparateAnyPgmap });
+        "Naman Jain, \"[PATCH 2/2] block: allow different-pgmap pages as separate bvecs in bio_add_page\", v1, 1 Apr 2026", K with { AddPolicy = AddPgmapPolicy.SeparateAnyPgmap });
 
     /// <summary>41c665aae2b5, Apr 2026 (Cc stable). Mainline.</summary>
     public static readonly Variant AddCompatible = new("add/compatible", "bio_add_page",
@@ -232,11 +250,11 @@ public static class Variants
 
     // ---------------------------------------------------------------- extraction into a bio
 
-    /// <summary>≈6.16–6.18, before 12da89e8844a (Jan 2026); runs with the bio_add_page of its time (reject-any-pgmap).</summary>
+    /// <summary>v6.18–v6.19 as modelled (VARIANTS.md: ≈6.16–6.18), until 12da89e8844a (v7.0); runs with the bio_add_page of its time (reject-any-pgmap).</summary>
     public static readonly Variant ExtractAddFolio = new("extract/add-folio", "bio_iov_iter_get_pages",
-        "each folio run added with bio_add_page/bio_add_folio; a refused add warns and fails the round with -EINVAL",
-        "≈6.16–6.18 (77fd359b6dfd, Christoph Hellwig, May 2025; 20a0e6276edb, Keith Busch, Sep 2025), until 12da89e8844a (Christoph Hellwig, Jan 2026)",
-        K with { Extraction = ExtractionVariant.AddFolio, AddPolicy = AddPgmapPolicy.RejectAnyPgmap });
+        "each folio run added with bio_add_folio/bio_add_page; a refused add warns and fails the round with -EINVAL",
+        "≈6.16–6.18 in VARIANTS.md; as modelled (38446014648c's refusal, 20a0e6276edb's align-down, Keith Busch, Sep 2025) v6.18–v6.19, until 12da89e8844a (Christoph Hellwig, Jan 2026, v7.0)",
+        K with { Extraction = ExtractionVariant.AddFolio, AddPolicy = AddPgmapPolicy.RejectAnyPgmap, RefuseZeroLength = false });
 
     /// <summary>91b73c458182 / 12da89e8844a, Jan 2026. Mainline.</summary>
     public static readonly Variant ExtractBvecs = new("extract/bvecs", "bio_iov_iter_get_pages",
@@ -253,10 +271,10 @@ public static class Variants
         "a dropped bvec unpins only its first page",
         "align-down since 20a0e6276edb (Keith Busch, Sep 2025); newest mainline block/bio.c b539aeacf8cc", K) { IsMainline = true };
 
-    /// <summary>Tal Zussman, [PATCH v6 8/9], Oct 2026, pending.</summary>
+    /// <summary>Tal Zussman, [PATCH v5 8/9] (23 Sep 2026, the text modelled; v6 9 Oct 2026), pending.</summary>
     public static readonly Variant AlignDownAllPages = new("aligndown/all-pages", "bio_iov_iter_align_down",
         "every trimmed page is unpinned",
-        "Tal Zussman, \"[PATCH v6 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()\", Oct 2026 (pending for 7.4)",
+        "Tal Zussman, \"[PATCH v5 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()\", 23 Sep 2026 (v6 9 Oct 2026, pending)",
         K with { AlignDown = AlignDownVariant.AllPages });
 
     /// <summary>Every variant, in the order of VARIANTS.md (bounce/* and bvec/phys belong to the bounce-buffer issue).</summary>

@@ -48,8 +48,10 @@ public static class NumPagesContiguous
     /// <summary>
     /// npc/nth-page (Li Zhe v1–v4): compare pages[i] with nth_page(pages[0], i). In classic SPARSEMEM nth_page goes
     /// through the PFN (pfn_to_page(page_to_pfn(pages[0]) + i)), so it is exact across sections; a PFN with no memmap
-    /// (a hole section, or past the last present one) has no defined struct page and is reported. Elsewhere nth_page
-    /// was plain pointer arithmetic (include/linux/mm.h before 84efbefa26df).
+    /// (a hole section, or past the last present one) has no defined struct page and is reported, as VARIANTS.md asks.
+    /// That is stricter than the kernel: with SPARSEMEM_EXTREME a missing section root is a NULL dereference, but a
+    /// present root with no memmap yields a bogus pointer that simply compares unequal. Elsewhere nth_page was plain
+    /// pointer arithmetic (include/linux/mm.h before 84efbefa26df).
     /// </summary>
     private static int NthPage(MemoryModelRules mm, IReadOnlyList<ulong> pages, Effects fx)
     {

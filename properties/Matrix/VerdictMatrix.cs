@@ -17,8 +17,6 @@ public sealed record CellSpec(string Property, CellExpectation Expect, bool From
 {
     /// <summary>Classes this cell must reach instead of the row's (a property with its own classification).</summary>
     public (string Class, double MinFraction)[]? Reach { get; init; }
-    /// <summary>VARIANTS.md states the opposite verdict and the code says otherwise (<see cref="Note"/> explains): a finding.</summary>
-    public bool ContradictsVariants { get; init; }
 }
 
 /// <summary>
@@ -141,15 +139,17 @@ public static class VerdictMatrix
     private static IEnumerable<MatrixRow> AddRows()
     {
         (string, double)[] reach = [("pgmap change", 0.03)];
+        const string zeroLength = "a zero-length add is accepted before 643893647cac (Qu Wenruo, 7.1): it appends an empty bvec or merges as a no-op and returns 0, which the caller cannot tell from a refusal (the btrfs double free)";
         MatrixRow Row(Variant v, string? fails5, string? fails6, bool stated5, bool stated6) => new(v, null,
             [.. AddColumns.Select(p => p switch
             {
+                "BIO-1/below-2g" when !v.Kernel.RefuseZeroLength => F(p, note: zeroLength),
                 "BIO-5/page-offsets" => fails5 is null ? H(p, stated5) : F(p, stated5, fails5),
                 "BIO-6" => fails6 is null ? H(p, stated6) : F(p, stated6, fails6),
                 _ => H(p, v == Variants.AddCompatible),
             })]) { Reach = reach };
-        yield return Row(Variants.AddMergeGuard, "P2PDMA after RAM starts a new bvec in the same bio", null, true, false);
-        yield return Row(Variants.AddRejectAnyPgmap, null, "two MEMORY_DEVICE_GENERIC chunks: the second is refused", true, true);
+        yield return Row(Variants.AddMergeGuard, "RAM and P2PDMA end up in one bio (a rule of the later design: this era mapped DMA per segment)", null, true, false);
+        yield return Row(Variants.AddRejectAnyPgmap, null, "a page compatible with the last bvec is refused: RAM next to MEMORY_DEVICE_GENERIC, or two GENERIC chunks (the MSHV VTL case)", true, true);
         yield return Row(Variants.AddSeparateAnyPgmap, "the review concern: P2PDMA and RAM as separate bvecs of one bio", null, true, true);
         yield return Row(Variants.AddCompatible, null, null, true, true);
         yield return new MatrixRow(Variants.MergeableNoPgmap, null, [F("BIO-3/segments", true, "two physically adjacent bvecs of different pgmaps become one hardware segment")]) { Reach = [("adjacent, pgmaps differ", 0.1)] };
@@ -157,15 +157,15 @@ public static class VerdictMatrix
     }
 
     /// <summary>
-    /// Why extract/add-folio's GP-1 cell differs from VARIANTS.md: the refused add returns -EINVAL from the round,
-    /// but the outer function returns align-down's result (0) whenever a bvec is in the bio, which is always the case
-    /// when a pgmap change is refused; what breaks is the iterator, left advanced past the bytes not added (GP-2).
+    /// How extract/add-folio breaks GP-1: the refused add ends the round with -EINVAL (and WARN_ON_ONCE) without
+    /// reverting the bytes it did not add; the outer loop returns align-down's result, which is an error only when
+    /// the bio holds less than one logical block, i.e. when the pgmap change lies inside the first block.
     /// </summary>
     public const string AddFolioGp1Note =
-        "VARIANTS.md expects GP-1 to fail; it holds: a refused add ends the round with -EINVAL, but a pgmap change is only refused after a bvec is in the bio, and then the outer loop returns align-down's 0 (block/bio.c 20a0e6276edb, as quoted by 12da89e8844a); the I/O is not failed, its iterator is corrupted instead (GP-2)";
+        "a pgmap change inside the first logical block: the round refuses the second page (WARN_ON_ONCE, -EINVAL) and skips the revert, align-down drops the short bio and returns -EFAULT, and the iterator stays advanced over the refused bytes (an error with the iterator moved)";
 
     public const string AddFolioGp2Note =
-        "the refused add jumps past the revert: the iterator stays advanced over the bytes not added, so the caller skips them (silent data loss); WARN_ON_ONCE fires";
+        "past the first block the call succeeds, but the refused add skipped the revert: the iterator stays advanced over the bytes not added, so the caller's next bio starts past them and the data lands at the wrong offset; WARN_ON_ONCE fires";
 
     private static readonly string[] ExColumns = ["EX-1/no-empty-bvec", "EX-2/no-empty-bvec", "EX-3", "EX-4", "EX-5", "EX-6", "EX-7", "EX-8/iovec-kvec", "EX-9"];
 
@@ -179,9 +179,9 @@ public static class VerdictMatrix
     private static IEnumerable<MatrixRow> GetPagesRows()
     {
         yield return new MatrixRow(Variants.ExtractAddFolio, null,
-            [H("GP-1/one-round", note: AddFolioGp1Note) with { ContradictsVariants = true }, F("GP-2", note: AddFolioGp2Note), H("GP-4/no-align-down"), H("GP-5")]) { Reach = [("P2PDMA bio", 0.01)] };
+            [F("GP-1/single-page", true, AddFolioGp1Note), F("GP-2", note: AddFolioGp2Note), H("GP-4/no-align-down"), H("GP-5")]) { Reach = [("P2PDMA bio", 0.01)] };
         yield return new MatrixRow(Variants.ExtractBvecs, null,
-            [H("GP-1/one-round", true), H("GP-2"), H("GP-4/no-align-down"), H("GP-5")]);
+            [H("GP-1/single-page", true, "mainline stops at the pgmap change; align-down then drops the short bio, unpins its single pages and reverts the iterator to where it was: -EFAULT with nothing held"), H("GP-2"), H("GP-4/no-align-down"), H("GP-5")]);
         yield return new MatrixRow(Variants.AlignDownFirstPage, null, [H("GP-2"), H("GP-3"), F("GP-4", true)]) { Reach = [("align-down trimmed", 0.03)] };
         yield return new MatrixRow(Variants.AlignDownAllPages, null, [H("GP-2"), H("GP-3"), H("GP-4", true)]) { Reach = [("align-down trimmed", 0.03)] };
     }
@@ -200,7 +200,7 @@ public static class VerdictMatrix
         new("iov_iter_extract_bvecs", "stop at a pgmap change; the nr_vecs contract",
             ExColumns, [.. ExtractBvecsRows()]),
         new("bio_iov_iter_get_pages and bio_iov_iter_align_down", "what the caller sees when the pgmap changes; what align-down unpins",
-            ["GP-1/one-round", "GP-2", "GP-3", "GP-4", "GP-4/no-align-down", "GP-5"], [.. GetPagesRows()]),
+            ["GP-1/single-page", "GP-2", "GP-3", "GP-4", "GP-4/no-align-down", "GP-5"], [.. GetPagesRows()]),
     ];
 
     public static IEnumerable<MatrixRow> Rows => Groups.SelectMany(g => g.Rows);
@@ -323,7 +323,7 @@ public static class VerdictMatrix
         sb.Append("Rows are the kernel versions of VARIANTS.md, run on the reference model; columns are INVARIANTS.md properties.\n");
         sb.Append("✓ holds for every generated case   ✗ fails (shrunk counterexample below)   · does not apply\n");
         sb.Append("A mark after the glyph: V = the verdict VARIANTS.md states, d = derived from the code where it is silent,\n");
-        sb.Append("* = the code contradicts VARIANTS.md (a finding, see the notes), ! = NOT the expected verdict (see below).\n");
+        sb.Append("! = NOT the expected verdict (see below).\n");
         sb.Append("Cells of one property share their seed: every variant sees the same cases. A column ID/restriction is the\n");
         sb.Append("campaign's twin that leaves out inputs where mainline breaks the property for reasons the row is not about.\n");
         foreach (var (g, cells) in r.Groups)
@@ -341,7 +341,7 @@ public static class VerdictMatrix
                 for (int i = 0; i < g.Columns.Count; i++)
                 {
                     var cell = cells.FirstOrDefault(c => c.Row == row && c.Spec.Property == g.Columns[i]);
-                    string mark = cell is null ? "·" : cell.Glyph + (!cell.AsExpected ? "!" : cell.Spec.ContradictsVariants ? "*" : cell.Spec.FromVariants ? "V" : "d");
+                    string mark = cell is null ? "·" : cell.Glyph + (!cell.AsExpected ? "!" : cell.Spec.FromVariants ? "V" : "d");
                     total += cell?.Run.Cases ?? 0;
                     sb.Append(mark.PadRight(colW[i]));
                 }
@@ -353,7 +353,7 @@ public static class VerdictMatrix
         foreach (var v in Variants.All)
             sb.Append($"  {v.Id,-24} {v.What}\n  {"",-24} {v.Provenance}{(v.IsMainline ? " (mainline)" : "")}\n");
 
-        sb.Append("\n== notes on derived and surprising verdicts ==\n");
+        sb.Append("\n== notes on the verdicts ==\n");
         foreach (var c in r.Cells.Where(c => c.Spec.Note is not null))
             sb.Append($"  {c.Row.Key} × {c.Spec.Property}: {c.Spec.Note}\n");
 
@@ -372,7 +372,7 @@ public static class VerdictMatrix
     {
         var sb = new StringBuilder();
         string expected = c.Spec.Expect == CellExpectation.Fails ? "expected to fail" : "expected to hold";
-        string source = c.Spec.ContradictsVariants ? "derived, contradicting VARIANTS.md" : c.Spec.FromVariants ? "VARIANTS.md" : "derived";
+        string source = c.Spec.FromVariants ? "VARIANTS.md" : "derived";
         sb.Append($"-- {c.Row.Key} × {c.Spec.Property}: {(c.Fails ? "FAILS" : c.Holds ? "HOLDS" : "PROBLEM")} ({expected}, {source}{(c.AsExpected ? "" : "; NOT AS EXPECTED")})\n");
         if (c.Run.Counterexample is not { } cx)
         {

@@ -48,6 +48,16 @@ public static class GpProps
         var gp1 = Gp1();
         yield return gp1;
         yield return gp1.Twin("one-round", "one extraction round, no align-down", OneRound, [("success", 0.3), ("error -EFAULT", 0.01)]);
+        yield return new PropertyDef
+        {
+            Id = "GP-1/single-page",
+            Title = gp1.Title + " — no mem_align_mask, and no bvec can span two pages (align-down kept)",
+            Generate = PropertyDef.Focus(Gen, GenPgmapInFirstBlock, 0.4),
+            Domain = c => RoomOnEntry(c) && SinglePageBvecs(c),
+            Classify = c => Classes(c).Concat(PgmapInFirstBlock(c) ? ["pgmap change inside the first block"] : []),
+            Required = [("success", 0.3), ("error -EFAULT", 0.05), ("pgmap change inside the first block", 0.1), ("align-down trimmed", 0.02)],
+            Check = gp1.Check,
+        };
         yield return OnSuccess("GP-2", "On success the iterator advanced by exactly the bytes the call added to bi_size", (g, o) =>
         {
             ulong advanced = g.Iter.Count - o.Iter!.Count;
@@ -124,6 +134,69 @@ public static class GpProps
     {
         var g = (GetPagesOp)c.Op!;
         return g.LenAlignMask == 0 && (g.Iter.Type is IterType.Ubuf or IterType.Bvec || g.Iter.NrSegs <= 1);
+    }
+
+    /// <summary>
+    /// Calls where neither known mainline GP-1 breaker can happen but align-down still runs: no mem_align_mask (so
+    /// no -EINVAL from a later round), and no bvec can span two pages, so align-down's first-page-only unpin is
+    /// exact: every user page the call can reach is an order-0 folio and no two neighbouring user pages are
+    /// physically adjacent (nothing to merge), and pinned bvecs already in the bio are single-page. KVEC takes no
+    /// pins; BVEC is borrowed.
+    /// </summary>
+    public static bool SinglePageBvecs(Case c)
+    {
+        var g = (GetPagesOp)c.Op!;
+        var w = c.World;
+        if (g.MemAlignMask != 0) return false;
+        if (g.Bio.Has(BioFlags.PagePinned) && g.Bio.InUse.Any(b => Oracle.PagesSpanned(w, b) > 1)) return false;
+        if (!g.Iter.UserBacked) return true;
+        var pages = w.User.Pages;
+        for (int i = 0; i < pages.Length; i++)
+        {
+            if (!pages[i].HasPfn) continue;
+            if (w.Facts.FolioOf(pages[i].Pfn).Order != 0) return false;
+            if (i + 1 < pages.Length && pages[i + 1].HasPfn && pages[i + 1].Pfn == pages[i].Pfn + 1) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The iterator's first logical block (len_align_mask + 1 bytes) has bytes on both sides of a pgmap change.</summary>
+    private static bool PgmapInFirstBlock(Case c)
+    {
+        var g = (GetPagesOp)c.Op!;
+        if (g.LenAlignMask == 0 || g.Iter.Type == IterType.Bvec) return false;
+        var ids = Oracle.Stream(c.World, g.Iter, Math.Min(g.Iter.Count, (ulong)g.LenAlignMask + 1))
+            .Where(k => k.Pfn is not null).Select(k => Oracle.PgmapId(c.World, k.Pfn!.Value)).Distinct().Count();
+        return ids > 1;
+    }
+
+    /// <summary>
+    /// A user buffer whose first logical block straddles a pgmap change: a few bytes at the end of a RAM page, then a
+    /// page of a pgmap (P2PDMA or GENERIC) that is not its physical neighbour; every page an order-0 folio; an empty
+    /// bio; len_align_mask 0x1ff or PAGE_SIZE − 1. The MSHV VTL report of thread 000 in its smallest form.
+    /// </summary>
+    private static Case? GenPgmapInFirstBlock(Draw d)
+    {
+        var m = WorldGen.Machine(d) with { ZoneDevice = true };
+        var w = WorldGen.Build(d, m, pgmapChance: 1.0);
+        w = w with { Folios = [] };
+        ulong ps = m.PageSize;
+        var device = w.Pgmaps.Where(p => p.Type != MemoryType.FsDax).SelectMany(p => new[] { p.Start, p.End - 1 }).Where(w.Facts.IsPresent).ToList();
+        var ram = WorldGen.InterestingPfns(w).Where(p => w.Facts.IsPresent(p) && Oracle.PgmapId(w, p) == 0).ToList();
+        if (device.Count == 0 || ram.Count == 0) return null;
+        ulong g = d.Pick(device);
+        var farRam = ram.Where(r => r != g - 1 && r != g + 1).ToList();
+        if (farRam.Count == 0) return null;
+        ulong r = d.Pick(farRam);
+        bool deviceFirst = d.Chance(0.3);
+        var (p0, p1) = deviceFirst ? (g, r) : (r, g);
+        w = w with { User = new AddressSpace(AddressSpace.DefaultUserBaseFor(m), [VirtPage.Map(p0), VirtPage.Map(p1)]) };
+        uint mask = d.Chance(0.5) ? 0x1ffu : (uint)(ps - 1);
+        ulong a = d.U64(1, Math.Min(mask, ps - 1));
+        ulong b = d.U64(1, ps);
+        var it = IterDesc.ForUbuf(w.User.Base + ps - a, a + b, source: d.Chance(0.5));
+        var bio = Bio.Empty((ushort)d.Int(1, 4)) with { Queue = new QueueLimits { PciP2pdma = m.PciP2pdma && d.Chance(0.8) } };
+        return new Case(w, new GetPagesOp(bio, it, 0, mask));
     }
 
     /// <summary>A property judged on a successful call (return 0) within the contract.</summary>

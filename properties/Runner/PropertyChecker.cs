@@ -140,6 +140,26 @@ public static class PropertyChecker
                 yield return cand;
     }
 
+    /// <summary>
+    /// Finishes the shrinking FsCheck did: FsCheck can stop with a case that still has failing shrink candidates,
+    /// so keep moving to the first failing candidate until none fails (at most <paramref name="limit"/> steps).
+    /// The result is a local minimum of <see cref="ShrinkCandidates"/>, and deterministic.
+    /// </summary>
+    public static (Case Case, int Steps) Minimize(PropertyDef def, Case c, int limit = 20_000)
+    {
+        int steps = 0;
+        while (steps < limit)
+        {
+            Case? next = null;
+            foreach (var cand in ShrinkCandidates(def, c))
+                if (!CheckCase(def, cand).Ok) { next = cand; break; }
+            if (next is null) break;
+            c = next;
+            steps++;
+        }
+        return (c, steps);
+    }
+
     private static bool IsViolationFailure(Verdict v) => !v.Ok && v.Message.Contains(Ref.UnexpectedViolation, StringComparison.Ordinal);
 
     /// <summary>Checks a property on one given case (a saved counterexample or a scenario file).</summary>
@@ -186,11 +206,11 @@ public static class PropertyChecker
                 case TestResult.Failed f:
                 {
                     cases = f.Item1.NumberOfTests;
-                    var shrunk = (Case)f.Item3.Head;
                     var original = (Case)f.Item2.Head;
+                    var (shrunk, more) = Minimize(d, (Case)f.Item3.Head);
                     var verdict = CheckCase(d, shrunk);
                     var rnd = f.Item6; // the seed of the failing test (Item5 is the run's first seed)
-                    cx = new Counterexample(shrunk, original, verdict.Message, f.Item1.NumberOfShrinks, f.Item1.NumberOfTests,
+                    cx = new Counterexample(shrunk, original, verdict.Message, f.Item1.NumberOfShrinks + more, f.Item1.NumberOfTests,
                         $"0x{rnd.Seed:x},0x{rnd.Gamma:x},{f.Item7}") { Pages = Counterexamples.PagesOf(shrunk, verdict) };
                     break;
                 }
