@@ -73,7 +73,8 @@ public sealed record MatrixResult(Profile Profile, IReadOnlyList<(MatrixGroup Gr
 /// room) and the row's reach classes instead of the campaign's. Every cell of one property uses the same seed, so
 /// the variants of a function see the same generated cases. Where a campaign property is a known finding of
 /// mainline for reasons the row is not about, the cell uses the campaign's twin that excludes those reasons
-/// (BIO-1/below-2g, BIO-5/page-offsets, BIO-9/same-pgmap, GP-1/one-round, GP-4/no-align-down).
+/// (BIO-1/below-2g, BIO-5/page-offsets, BIO-9/same-pgmap, GP-1/single-page, GP-4/no-align-down,
+/// EX-1/no-empty-bvec, EX-2/no-empty-bvec, EX-8/iovec-kvec).
 /// </summary>
 public static class VerdictMatrix
 {
