@@ -18,6 +18,8 @@ public enum BioOpf
     None = 0,
     /// <summary>REQ_NOMERGE, set for P2PDMA pages.</summary>
     NoMerge = 1,
+    /// <summary>REQ_OP_WRITE (op_is_write): the bounce helpers dispatch on it.</summary>
+    Write = 2,
 }
 
 /// <summary>

@@ -62,6 +62,8 @@ public static class Diag
 
     public static string UnpinWithoutPin(ulong pfn) => $"unpin of PFN {H(pfn)}, which holds no pin (pin count underflow)";
 
+    public static string FolioPutNotHeld(ulong head) => $"folio_put of the folio at {H(head)}, which the operation does not hold (a double free or a put of someone else's folio)";
+
     public static string ReleasePastFolio(BvecDesc bv, ulong offset, ulong head, ulong n)
         => $"__bio_release_pages: bvec {bv} starts {H(offset)} bytes into the folio at {H(head)}, past its end: {n} pins would be dropped from a folio that holds none of those pages";
 

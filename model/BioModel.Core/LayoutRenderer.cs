@@ -132,6 +132,14 @@ public static class LayoutRenderer
         return sb.ToString();
     }
 
+    private static string OpfText(BioOpf opf)
+    {
+        var parts = new List<string>();
+        if ((opf & BioOpf.Write) != 0) parts.Add("WRITE");
+        if ((opf & BioOpf.NoMerge) != 0) parts.Add("NOMERGE");
+        return parts.Count == 0 ? "-" : string.Join("|", parts);
+    }
+
     public static string RenderBioHeader(Bio b)
     {
         var flags = new List<string>();
@@ -139,7 +147,7 @@ public static class LayoutRenderer
         if (b.Has(BioFlags.PagePinned)) flags.Add("PAGE_PINNED");
         string q = b.Queue.HasBdev ? (b.Queue.PciP2pdma ? "queue p2pdma" : "queue no-p2pdma") : "no bdev";
         string it = b.Idx != 0 || b.Done != 0 ? $" bi_idx {b.Idx} bi_offset {Hex(b.Done)}" : "";
-        return $"vcnt {b.Vcnt}/{b.MaxVecs} size {Hex(b.Size)}{it} flags {(flags.Count == 0 ? "-" : string.Join("|", flags))} opf {((b.Opf & BioOpf.NoMerge) != 0 ? "NOMERGE" : "-")} {q}";
+        return $"vcnt {b.Vcnt}/{b.MaxVecs} size {Hex(b.Size)}{it} flags {(flags.Count == 0 ? "-" : string.Join("|", flags))} opf {OpfText(b.Opf)} {q}";
     }
 
     /// <summary>A bvec table: one row per bvec with its page, section, memmap address, folio, pgmap and byte range.</summary>

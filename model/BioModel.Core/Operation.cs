@@ -122,3 +122,35 @@ public sealed record HwMergeOp(QueueLimits Queue, BvecDesc Bvec, EqArray<AddCall
 {
     public override string Kind => "bvec_try_merge_hw_page";
 }
+
+/// <summary>
+/// folio_alloc_greedy(gfp, &amp;size, minsize) on the world's page allocator (block/bio.c, KERNEL-SPEC §3.9): larger
+/// attempts with __GFP_NORETRY, halving on failure, then one normal attempt. Returns 0 (a folio, listed as
+/// allocated) or -ENOMEM, and the size it settled on.
+/// </summary>
+public sealed record FolioAllocGreedyOp(ulong Size, ulong MinSize) : Operation
+{
+    public override string Kind => "folio_alloc_greedy";
+}
+
+/// <summary>bio_iov_bounce_nr_vecs(iter, op) (include/linux/bio.h): how many bvecs a bounce bio for the iterator needs.</summary>
+public sealed record BounceNrVecsOp(IterDesc Iter, bool Write) : Operation
+{
+    public override string Kind => "bio_iov_bounce_nr_vecs";
+}
+
+/// <summary>
+/// One direct I/O on a device that needs stable pages, from building the bio to its completion: a write when the
+/// iterator is a source, a read otherwise. The kernel builds the bio (bio_iov_iter_bounce with
+/// <see cref="MaxLen"/> and <see cref="MinSize"/> under bounce/copy; bio_iov_iter_get_pages with len_align_mask
+/// MinSize − 1 under bounce/none); then the user process stores <see cref="InFlight"/> into its buffer while the
+/// I/O is in flight; then the device moves the data (a write reads the bio's bytes, a read fills them, unless
+/// <see cref="IoError"/>); then the completion runs (bio_iov_iter_unbounce(bio, IoError, MarkDirty), or the zero-copy
+/// release). The bio must not be in use on entry.
+/// </summary>
+public sealed record DirectIoOp(Bio Bio, IterDesc Iter, ulong MaxLen, ulong MinSize, EqArray<UserWrite> InFlight, bool IoError, bool MarkDirty) : Operation
+{
+    public override string Kind => "direct_io";
+
+    public bool Write => Iter.Source;
+}

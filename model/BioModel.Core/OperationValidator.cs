@@ -80,6 +80,32 @@ public static class OperationValidator
                     if (hm.Calls[i].Off > uint.MaxValue) errors.Add(($"{at}.calls[{i}].off", "off is an unsigned int"));
                 }
                 break;
+            case FolioAllocGreedyOp fa:
+                if (fa.MinSize == 0 || (fa.MinSize & (fa.MinSize - 1)) != 0)
+                    errors.Add(($"{at}.minsize", $"minsize 0x{fa.MinSize:x} is not a power of two (a logical block size)"));
+                if (fa.Size == 0) errors.Add(($"{at}.size", "size is 0: nothing to allocate"));
+                break;
+            case BounceNrVecsOp nv:
+                Iter(nv.Iter, $"{at}.iter");
+                break;
+            case DirectIoOp d:
+                BioDesc(d.Bio, $"{at}.bio");
+                Iter(d.Iter, $"{at}.iter");
+                if (d.MinSize == 0 || (d.MinSize & (d.MinSize - 1)) != 0 || d.MinSize > uint.MaxValue)
+                    errors.Add(($"{at}.minsize", $"minsize 0x{d.MinSize:x} is not a power of two of at most 32 bits (a logical block size)"));
+                for (int i = 0; i < d.InFlight.Length; i++)
+                {
+                    var uw = d.InFlight[i];
+                    if (uw.Len == 0 || uw.Len > 1UL << 24) { errors.Add(($"{at}.in_flight[{i}].len", $"a store of 0x{uw.Len:x} bytes: give 1 to 0x1000000")); continue; }
+                    ulong ps = w.Machine.PageSize;
+                    for (ulong a = uw.Addr & ~(ps - 1); a < uw.Addr + uw.Len; a += ps)
+                        if (w.User.At(a, w.Machine.PageShift).Kind is MappingKind.Unmapped or MappingKind.ReadOnly)
+                        {
+                            errors.Add(($"{at}.in_flight[{i}].addr", $"the store touches {LayoutRenderer.Hex(a)}, which the user cannot write (unmapped or read-only: the process would fault)"));
+                            break;
+                        }
+                }
+                break;
             default:
                 errors.Add((at, $"unknown operation {op.GetType().Name}"));
                 break;

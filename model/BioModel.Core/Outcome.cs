@@ -24,6 +24,16 @@ public sealed record Outcome
     public EqArray<PinCount> Pins { get; init; } = [];
     public EqArray<string> Warnings { get; init; } = [];
     public EqArray<string> Violations { get; init; } = [];
+    /// <summary>Folios the operation allocated and still holds when it ends (bounce folios not put), ascending.</summary>
+    public EqArray<Folio> Allocated { get; init; } = [];
+    /// <summary>PFNs marked dirty, ascending.</summary>
+    public EqArray<ulong> Dirty { get; init; } = [];
+    /// <summary>direct_io: the bytes the device read (a write) or wrote (a read), in bio order.</summary>
+    public EqArray<byte> Device { get; init; } = [];
+    /// <summary>direct_io: the bytes of the iterator's range (from its position on entry, its count on entry) after completion.</summary>
+    public EqArray<byte> Buffer { get; init; } = [];
+    /// <summary>direct_io: the bytes of the iterator's range when the bio was submitted (before the in-flight stores).</summary>
+    public EqArray<byte> Submitted { get; init; } = [];
 
     public long PinsOf(ulong pfn)
     {

@@ -67,7 +67,7 @@ public static class ScenarioFile
 
     private static readonly string[] OpKinds =
         ["num_pages_contiguous", "bio_add_page", "iov_iter_extract_pages", "iov_iter_extract_bvecs", "bio_iov_iter_get_pages", "iov_iter",
-         "biovec_phys_mergeable", "bvec_try_merge_hw_page"];
+         "biovec_phys_mergeable", "bvec_try_merge_hw_page", "folio_alloc_greedy", "bio_iov_bounce_nr_vecs", "direct_io"];
 
     // ------------------------------------------------------------------ reading
 
@@ -174,6 +174,7 @@ public static class ScenarioFile
             xen.Add(new XenRange(o.U64("pfn", required: true), o.U64("count", required: true), o.U64("bfn", required: true)));
             o.Done();
         }
+        var allocator = ReadAllocator(root.Obj("allocator"), errs);
         var ops = new List<Operation>();
         foreach (var (v, p) in root.Arr("operations", required: true))
         {
@@ -183,8 +184,26 @@ public static class ScenarioFile
             if (op is not null) ops.Add(op);
         }
         root.Done();
-        var world = new World(machine, memory, folios.ToEqArray(), pgmaps.ToEqArray(), user, kernel, xen.ToEqArray());
+        var world = new World(machine, memory, folios.ToEqArray(), pgmaps.ToEqArray(), user, kernel, xen.ToEqArray()) { Allocator = allocator };
         return new Scenario(name, comment, world, ops.ToEqArray());
+    }
+
+    /// <summary>{"free": [{"head": pfn, "order": n}, ...], "noretry_max_order": n, "max_order": n}; absent: no free memory.</summary>
+    private static PageAllocator ReadAllocator(JsonFields? o, List<ScenarioError> errs)
+    {
+        if (o is null) return PageAllocator.None;
+        var free = new List<Folio>();
+        foreach (var (v, p) in o.Arr("free"))
+        {
+            var b = JsonFields.Of(v, p, errs);
+            if (b is null) continue;
+            free.Add(new Folio(b.U64("head", required: true), b.Int("order", 0, 0, 40, required: true)));
+            b.Done();
+        }
+        int maxOrder = o.Int("max_order", -1, -1, 40, required: true);
+        int noRetry = o.Int("noretry_max_order", maxOrder, -1, 40);
+        o.Done();
+        return new PageAllocator(free.OrderBy(f => f.Head).ToEqArray(), noRetry, maxOrder);
     }
 
     private static MachineConfig ReadMachine(JsonFields o)
@@ -409,6 +428,31 @@ public static class ScenarioFile
                 op = new HwMergeOp(q, bv, calls.ToEqArray());
                 break;
             }
+            case "folio_alloc_greedy":
+                op = new FolioAllocGreedyOp(o.U64("size", required: true), o.U64("minsize", m.PageSize));
+                break;
+            case "bio_iov_bounce_nr_vecs":
+            {
+                var it = ReadIter(o.Obj("iter", required: true), errs);
+                op = new BounceNrVecsOp(it, o.Bool("write", it.Source));
+                break;
+            }
+            case "direct_io":
+            {
+                var bio = ReadBio(o.Obj("bio", required: true), errs);
+                var it = ReadIter(o.Obj("iter", required: true), errs);
+                var writes = new List<UserWrite>();
+                foreach (var (v, p) in o.Arr("in_flight"))
+                {
+                    var w = JsonFields.Of(v, p, errs);
+                    if (w is null) continue;
+                    writes.Add(new UserWrite(w.U64("addr", required: true), w.U64("len", required: true), (byte)w.Int("value", 0, 0, 255)));
+                    w.Done();
+                }
+                op = new DirectIoOp(bio, it, o.U64("maxlen", ulong.MaxValue), o.U64("minsize", m.PageSize), writes.ToEqArray(),
+                    o.Bool("io_error", false), o.Bool("mark_dirty", !it.Source));
+                break;
+            }
             default:
                 o.Error("op", $"unknown operation '{kind}' (known: {string.Join(", ", OpKinds)})");
                 op = null;
@@ -477,7 +521,8 @@ public static class ScenarioFile
         foreach (var (v, p) in o.Arr("opf"))
         {
             if (v.ValueKind == JsonValueKind.String && v.GetString() == "nomerge") opf |= BioOpf.NoMerge;
-            else errs.Add(new(p, $"{JsonFields.Describe(v)} is not an opf bit (nomerge)"));
+            else if (v.ValueKind == JsonValueKind.String && v.GetString() == "write") opf |= BioOpf.Write;
+            else errs.Add(new(p, $"{JsonFields.Describe(v)} is not an opf bit (write, nomerge)"));
         }
         var q = ReadQueue(o.Obj("queue"));
         int idx = o.Int("idx", 0, 0, ushort.MaxValue);
@@ -554,6 +599,13 @@ public static class ScenarioFile
         if (!w.Kernel.Pages.IsEmpty || w.Kernel.Base != AddressSpace.DefaultVmallocBase) root["kernel"] = WriteSpace(w.Kernel, w.Machine);
         if (!w.Xen.IsEmpty)
             root["xen"] = Arr(w.Xen.Select(x => (JsonNode)new JsonObject { ["pfn"] = H(x.Pfn), ["count"] = H(x.Count), ["bfn"] = H(x.Bfn) }));
+        if (!w.Allocator.IsNone)
+        {
+            var a = new JsonObject { ["free"] = Arr(w.Allocator.Free.Select(f => (JsonNode)new JsonObject { ["head"] = H(f.Head), ["order"] = f.Order })) };
+            if (w.Allocator.NoRetryMaxOrder != w.Allocator.MaxOrder) a["noretry_max_order"] = w.Allocator.NoRetryMaxOrder;
+            a["max_order"] = w.Allocator.MaxOrder;
+            root["allocator"] = a;
+        }
         root["operations"] = Arr(s.Operations.Select(WriteOperation));
         var sb = new StringBuilder();
         Format(sb, root, 0);
@@ -659,6 +711,24 @@ public static class ScenarioFile
                 if (mo.Queue != new QueueLimits()) o["queue"] = WriteQueue(mo.Queue);
                 o["pairs"] = Arr(mo.Pairs.Select(p => (JsonNode)new JsonObject { ["a"] = WriteBvec(p.A), ["b"] = WriteBvec(p.B) }));
                 break;
+            case FolioAllocGreedyOp fa:
+                o["size"] = H(fa.Size);
+                o["minsize"] = H(fa.MinSize);
+                break;
+            case BounceNrVecsOp nv:
+                o["iter"] = WriteIter(nv.Iter);
+                if (nv.Write != nv.Iter.Source) o["write"] = nv.Write;
+                break;
+            case DirectIoOp d:
+                o["bio"] = WriteBio(d.Bio);
+                o["iter"] = WriteIter(d.Iter);
+                if (d.MaxLen != ulong.MaxValue) o["maxlen"] = H(d.MaxLen);
+                o["minsize"] = H(d.MinSize);
+                if (!d.InFlight.IsEmpty)
+                    o["in_flight"] = Arr(d.InFlight.Select(x => (JsonNode)new JsonObject { ["addr"] = H(x.Addr), ["len"] = H(x.Len), ["value"] = (int)x.Value }));
+                if (d.IoError) o["io_error"] = true;
+                if (d.MarkDirty != !d.Write) o["mark_dirty"] = d.MarkDirty;
+                break;
             case HwMergeOp hm:
                 if (hm.Queue != new QueueLimits()) o["queue"] = WriteQueue(hm.Queue);
                 o["bvec"] = WriteBvec(hm.Bvec);
@@ -684,7 +754,10 @@ public static class ScenarioFile
         if (b.Has(BioFlags.Cloned)) flags.Add("cloned");
         if (b.Has(BioFlags.PagePinned)) flags.Add("page_pinned");
         if (flags.Count > 0) o["flags"] = Arr(flags);
-        if ((b.Opf & BioOpf.NoMerge) != 0) o["opf"] = Arr([(JsonNode)"nomerge"]);
+        var opf = new List<JsonNode>();
+        if ((b.Opf & BioOpf.Write) != 0) opf.Add("write");
+        if ((b.Opf & BioOpf.NoMerge) != 0) opf.Add("nomerge");
+        if (opf.Count > 0) o["opf"] = Arr(opf);
         if (b.Queue != new QueueLimits()) o["queue"] = WriteQueue(b.Queue);
         return o;
     }

@@ -18,6 +18,9 @@ public sealed record World(
 {
     private static readonly ConditionalWeakTable<World, WorldFacts> Cache = new();
 
+    /// <summary>What the page allocator can hand out (bounce folios); nothing by default.</summary>
+    public PageAllocator Allocator { get; init; } = PageAllocator.None;
+
     /// <summary>Layout facts of this world (built once, on first use).</summary>
     public WorldFacts Facts => Cache.GetValue(this, w => new WorldFacts(w));
 

@@ -148,7 +148,42 @@ public static class WorldValidator
         }
         if (!w.Xen.IsEmpty && !m.XenGuest)
             errors.Add(("$.xen", "a pfn → bfn map only exists in a Xen guest (machine.xen_guest)"));
+        CheckAllocator(errors, w);
         return errors;
+    }
+
+    /// <summary>
+    /// Free blocks: naturally aligned, of order at most MAX_PAGE_ORDER, present RAM (no pgmap), disjoint, not part
+    /// of a listed folio and mapped by no address space (free pages belong to nobody).
+    /// </summary>
+    private static void CheckAllocator(List<(string, string)> errors, World w)
+    {
+        var a = w.Allocator;
+        if (a.IsNone) return;
+        var m = w.Machine;
+        var f = w.Facts;
+        if (a.MaxOrder > m.MaxPageOrder)
+            errors.Add(("$.allocator.max_order", $"max_order {a.MaxOrder} is above MAX_PAGE_ORDER {m.MaxPageOrder}: the buddy allocator has no larger blocks"));
+        if (a.NoRetryMaxOrder > a.MaxOrder)
+            errors.Add(("$.allocator.noretry_max_order", $"noretry_max_order {a.NoRetryMaxOrder} is above max_order {a.MaxOrder}: a __GFP_NORETRY attempt never gets more than a normal one"));
+        var mapped = new HashSet<ulong>();
+        foreach (var vp in w.User.Pages.Concat(w.Kernel.Pages)) if (vp.HasPfn) mapped.Add(vp.Pfn);
+        for (int i = 0; i < a.Free.Length; i++)
+        {
+            var b = a.Free[i];
+            string at = $"$.allocator.free[{i}]";
+            if (b.Order < 0 || b.Order > m.MaxPageOrder) { errors.Add(($"{at}.order", $"order {b.Order} is not a buddy order (0..MAX_PAGE_ORDER {m.MaxPageOrder})")); continue; }
+            if (b.Head % b.NrPages != 0) errors.Add(($"{at}.head", $"head 0x{b.Head:x} is not aligned to the block size ({b.NrPages} pages)"));
+            if (!RangePresent(f, b.Head, b.NrPages, out ulong bad)) { errors.Add((at, $"PFN 0x{bad:x} of the free block at 0x{b.Head:x} is not in a present section")); continue; }
+            if (w.Pgmaps.Any(pg => pg.Start < b.End && b.Head < pg.End))
+                errors.Add((at, $"the free block at 0x{b.Head:x} overlaps a pgmap: ZONE_DEVICE memory is not in the page allocator"));
+            if (w.Folios.Any(fo => fo.Head < b.End && b.Head < fo.End))
+                errors.Add((at, $"the free block at 0x{b.Head:x} overlaps a listed folio: free pages are not part of a folio"));
+            for (ulong p = b.Head; p < b.End; p++)
+                if (mapped.Contains(p)) { errors.Add((at, $"PFN 0x{p:x} of the free block is mapped by the user or vmalloc mapping: free pages belong to nobody")); break; }
+            for (int j = 0; j < i; j++)
+                if (a.Free[j].Head < b.End && b.Head < a.Free[j].End) errors.Add((at, $"the free block at 0x{b.Head:x} overlaps free[{j}]"));
+        }
     }
 
     private static void CheckSpace(List<(string, string)> errors, WorldFacts f, AddressSpace s, string at, MachineConfig m)

@@ -134,33 +134,42 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx, KernelVariants? vari
     /// </summary>
     public GetPagesResult AlignDown(Bio bio, IterDesc it, uint mask)
     {
-        ulong nbytes = bio.Size & mask;
-        if (nbytes == 0) return new GetPagesResult(0, bio, it);
+        var r = AlignDownVecs(bio.Vecs.Take(bio.Vcnt), bio.Size, bio.Has(BioFlags.PagePinned), it, mask);
+        bio = bio with { Vecs = r.Vecs, Vcnt = (ushort)r.Vecs.Length, Size = r.Size };
+        return new GetPagesResult(r.Ret, bio, r.Iter);
+    }
+
+    /// <summary>
+    /// The body of bio_iov_iter_align_down on the bvecs in use (<paramref name="vecs"/>, the last one being the one
+    /// it starts from) and bi_size: returns 0 or -EFAULT, the bvecs left, bi_size and the iterator after. The bounce
+    /// read path calls it on the user bvecs that follow bvec 0.
+    /// </summary>
+    public (long Ret, EqArray<BvecDesc> Vecs, uint Size, IterDesc Iter) AlignDownVecs(EqArray<BvecDesc> vecs, uint size, bool pinned, IterDesc it, uint mask)
+    {
+        ulong nbytes = size & mask;
+        if (nbytes == 0) return (0, vecs, size, it);
         bool all = _v.AlignDown == AlignDownVariant.AllPages;
         it = IovIter.Revert(it, nbytes, _m, fx);
-        bio = bio with { Size = bio.Size - (uint)nbytes };
-        var vecs = bio.Vecs.Take(bio.Vcnt);
-        int j = bio.Vcnt - 1;
+        size -= (uint)nbytes;
+        int j = vecs.Length - 1;
         while (nbytes >= vecs[j].Len)
         {
-            if (bio.Has(BioFlags.PagePinned))
+            if (pinned)
             {
                 if (all) foreach (var pfn in BvecPages(vecs[j]).ToList()) fx.Unpin(pfn);
                 else fx.Unpin(vecs[j].Pfn);
             }
-            bio = bio with { Vcnt = (ushort)(bio.Vcnt - 1), Vecs = vecs.Take(j) };
-            if (bio.Vcnt == 0) return new GetPagesResult(-Errno.EFAULT, bio, it);
+            if (j == 0) return (-Errno.EFAULT, [], size, it);
             nbytes -= vecs[j].Len;
             j--;
         }
         var trimmed = vecs[j] with { Len = vecs[j].Len - (uint)nbytes };
-        if (all && bio.Has(BioFlags.PagePinned))
+        if (all && pinned)
         {
             var kept = BvecPages(trimmed).ToList();
             foreach (var pfn in BvecPages(vecs[j]).Skip(kept.Count).ToList()) fx.Unpin(pfn);
         }
-        vecs = vecs.Take(j + 1).SetItem(j, trimmed);
-        return new GetPagesResult(0, bio with { Vecs = vecs }, it);
+        return (0, vecs.Take(j + 1).SetItem(j, trimmed), size, it);
     }
 
     /// <summary>

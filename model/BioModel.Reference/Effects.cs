@@ -51,4 +51,39 @@ public sealed class Effects
     }
 
     public EqArray<PinCount> PinTable() => _pins.Select(kv => new PinCount(kv.Key, kv.Value)).ToEqArray();
+
+    // ---------------------------------------------------------------- memory over time (direct_io)
+
+    /// <summary>The bytes of physical memory as the operation changes them (stores, copies, DMA).</summary>
+    public MemoryImage Memory { get; set; } = null!;
+
+    /// <summary>The page allocator's free memory as the operation takes and gives back folios.</summary>
+    public PageAllocator Allocator { get; set; } = PageAllocator.None;
+
+    private readonly SortedDictionary<ulong, int> _held = new();
+    private readonly SortedSet<ulong> _dirty = new();
+
+    /// <summary>A folio the operation got from the allocator (folio_alloc).</summary>
+    public void Took(Folio f) => _held[f.Head] = f.Order;
+
+    /// <summary>The order of a folio the operation holds, or null.</summary>
+    public int? HeldOrder(ulong head) => _held.TryGetValue(head, out var o) ? o : null;
+
+    /// <summary>folio_put of the last reference: back to the allocator. Putting a folio not held is a double free.</summary>
+    public void Put(ulong head)
+    {
+        if (!_held.Remove(head, out int order))
+        {
+            Breach(Diag.FolioPutNotHeld(head));
+            return;
+        }
+        Allocator = Allocator.Put(new Folio(head, order));
+    }
+
+    /// <summary>folio_mark_dirty on the folio headed by <paramref name="head"/>.</summary>
+    public void MarkDirty(ulong head) => _dirty.Add(head);
+
+    public EqArray<Folio> HeldTable() => _held.Select(kv => new Folio(kv.Key, kv.Value)).ToEqArray();
+
+    public EqArray<ulong> DirtyTable() => _dirty.ToEqArray();
 }
