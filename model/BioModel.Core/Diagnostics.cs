@@ -18,6 +18,11 @@ public static class Diag
     public const string WantPagesZero = "want_pages_array: WARN_ON(!count)";
     public const string BvecSetHasVecs = "bio_iov_bvec_set: WARN_ON_ONCE(bio->bi_max_vecs)";
     public const string GetPagesCloned = "bio_iov_iter_get_pages: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))";
+    public const string BounceCloned = "bio_iov_iter_bounce_write: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED))";
+    public const string BounceNotEmpty = "bio_iov_iter_bounce_write: WARN_ON_ONCE(bio->bi_iter.bi_size)";
+    public const string BounceNoRoom = "bio_iov_iter_bounce_write: WARN_ON_ONCE(bio->bi_vcnt >= bio->bi_max_vecs)";
+    public const string AddFolioNofailTooLong = "bio_add_folio_nofail: WARN_ON_ONCE(len > BIO_MAX_SIZE)";
+    public const string UnbounceShortCopy = "bio_iov_iter_unbounce_read: WARN_ON_ONCE(copy_to_iter(...) != len)";
     /// <summary>extract/add-folio (≈6.16–6.18): bio_add_folio refused a run of the extracted pages.</summary>
     public const string AddFolioRoundRefused = "__bio_iov_iter_get_pages: WARN_ON_ONCE(1) after bio_add_folio refused a run (-EINVAL, the iterator is not reverted)";
 
@@ -61,6 +66,8 @@ public static class Diag
     // ---------------------------------------------------------------- releasing pages and pins
 
     public static string UnpinWithoutPin(ulong pfn) => $"unpin of PFN {H(pfn)}, which holds no pin (pin count underflow)";
+
+    public static string UserStoreUnmapped(ulong addr) => $"the user stores to {H(addr)}, which is not mapped (the process would fault, not the kernel)";
 
     public static string FolioPutNotHeld(ulong head) => $"folio_put of the folio at {H(head)}, which the operation does not hold (a double free or a put of someone else's folio)";
 

@@ -78,6 +78,17 @@ public static class LayoutRenderer
                 first = false;
             }
         }
+        if (!w.Allocator.IsNone)
+        {
+            var a = w.Allocator;
+            Line(sb, "allocator", $"max_order {a.MaxOrder}, __GFP_NORETRY max_order {a.NoRetryMaxOrder}, {a.FreePages} free page(s)");
+            first = true;
+            foreach (var b in a.Free)
+            {
+                Line(sb, first ? "free" : "", $"{Hex(b.Head)} order {b.Order}  pfn {Hex(b.Head)}-{Hex(b.End - 1)}");
+                first = false;
+            }
+        }
         RenderSpace(sb, "user", w.User, m);
         if (!w.Kernel.Pages.IsEmpty) RenderSpace(sb, "vmalloc", w.Kernel, m);
         foreach (var x in w.Xen)
@@ -151,7 +162,7 @@ public static class LayoutRenderer
     }
 
     /// <summary>A bvec table: one row per bvec with its page, section, memmap address, folio, pgmap and byte range.</summary>
-    public static void RenderBvecTable(StringBuilder sb, World w, IReadOnlyList<BvecDesc> vecs, string indent = "  ")
+    public static void RenderBvecTable(StringBuilder sb, World w, IReadOnlyList<BvecDesc> vecs, string indent = "  ", IReadOnlyList<Folio>? taken = null)
     {
         if (vecs.Count == 0) { sb.Append(indent).Append("(no bvecs)\n"); return; }
         var f = w.Facts;
@@ -159,7 +170,8 @@ public static class LayoutRenderer
         for (int i = 0; i < vecs.Count; i++)
         {
             var v = vecs[i];
-            var fo = f.FolioOf(v.Pfn);
+            Folio? bounce = taken?.Where(t => t.Contains(v.Pfn)).Select(t => (Folio?)t).FirstOrDefault();
+            var fo = bounce ?? f.FolioOf(v.Pfn);
             var pg = f.PgmapOf(v.Pfn);
             var addr = f.MemmapAddress(v.Pfn);
             ulong firstPfn = v.Pfn + v.Offset / w.Machine.PageSize;
@@ -169,7 +181,7 @@ public static class LayoutRenderer
                 Hex(v.Pfn),
                 Hex(f.SectionNr(v.Pfn)),
                 addr is null ? "?" : MemmapRel(addr.Value),
-                fo.Order == 0 ? "o0" : $"{Hex(fo.Head)}/o{fo.Order}",
+                (bounce is null ? "" : "bounce ") + (fo.Order == 0 ? "o0" : $"{Hex(fo.Head)}/o{fo.Order}"),
                 pg is null ? "-" : $"#{pg.Value.Id} {Pgmap.TypeName(pg.Value.Type)}",
                 Hex(v.Offset),
                 Hex(v.Len),
@@ -218,6 +230,20 @@ public static class LayoutRenderer
                 Line(sb, "bvec in", hm.Bvec.ToString());
                 for (int i = 0; i < hm.Calls.Length; i++) Line(sb, i == 0 ? "calls" : "", $"[{i}] {hm.Calls[i]}");
                 break;
+            case FolioAllocGreedyOp fa:
+                Line(sb, "op", $"folio_alloc_greedy(size {Hex(fa.Size)}, minsize {Hex(fa.MinSize)})");
+                break;
+            case BounceNrVecsOp nv:
+                Line(sb, "op", $"bio_iov_bounce_nr_vecs({(nv.Write ? "write" : "read")})");
+                Line(sb, "iter in", RenderIter(nv.Iter));
+                break;
+            case DirectIoOp d:
+                Line(sb, "op", $"direct_io {(d.Write ? "write" : "read")} on a stable-pages device (maxlen {(d.MaxLen == ulong.MaxValue ? "-" : Hex(d.MaxLen))}, minsize {Hex(d.MinSize)}{(d.IoError ? ", the I/O fails" : "")}{(d.MarkDirty ? ", mark_dirty" : "")})");
+                Line(sb, "bio in", RenderBioHeader(d.Bio));
+                if (d.Bio.Vecs.Length > 0) RenderBvecTable(sb, w, d.Bio.Vecs.Items, "          ");
+                Line(sb, "iter in", RenderIter(d.Iter));
+                for (int i = 0; i < d.InFlight.Length; i++) Line(sb, i == 0 ? "in flight" : "", $"user {d.InFlight[i]}");
+                break;
             case IterOp io:
                 Line(sb, "op", "iov_iter " + string.Join(", ", io.Steps.Select(s => s.Kind == IterStepKind.Alignment ? "alignment" : $"{IterStep.StepName(s.Kind)}({Hex(s.N)})")));
                 Line(sb, "iter in", RenderIter(io.Iter));
@@ -243,9 +269,27 @@ public static class LayoutRenderer
         if (o.Bio is { } bio)
         {
             Line(sb, "bio", RenderBioHeader(bio));
-            RenderBvecTable(sb, w, bio.InUse.ToList());
+            bool bouncedRead = op is DirectIoOp { Write: false } && o.Taken.Length > 0 && bio.Vecs.Length == bio.Vcnt + 1;
+            if (bouncedRead) Line(sb, "", "bvec 0 is the bounce folio the device sees; bi_vcnt counts the user bvecs after it");
+            RenderBvecTable(sb, w, bouncedRead ? bio.Vecs.Items : bio.InUse.ToList(), "  ", o.Taken.Items);
         }
         if (o.Iter is { } it) Line(sb, "iter", RenderIter(it));
+        if (op is FolioAllocGreedyOp || o.Taken.Length > 0)
+            Line(sb, "taken", o.Taken.Length == 0 ? "-" : string.Join(" ", o.Taken.Select(t => $"{Hex(t.Head)}/o{t.Order}")));
+        if (op is DirectIoOp d)
+        {
+            Line(sb, "submitted", Bytes(o.Submitted.Items));
+            if (d.Write)
+                Line(sb, "device", o.Device.Length == 0 ? "- (the bio never reached the device)" : $"read {Bytes(o.Device.Items)}: {Compare(o.Device.Items, o.Submitted.Items, "the buffer at submission")}");
+            else
+                Line(sb, "device", o.Device.Length == 0 ? "- (nothing written)" : $"wrote {Bytes(o.Device.Items)}");
+            Line(sb, "buffer", Bytes(o.Buffer.Items) + (!d.Write && o.Device.Length > 0 ? ": " + Compare(o.Buffer.Items.Take(o.Device.Length).ToArray(), o.Device.Items, "the device's bytes") + " in the first " + Hex((ulong)o.Device.Length) : ""));
+        }
+        if (op is DirectIoOp || op is FolioAllocGreedyOp)
+        {
+            Line(sb, "held", o.Allocated.Length == 0 ? "-" : string.Join(" ", o.Allocated.Select(t => $"{Hex(t.Head)}/o{t.Order}")) + " (still allocated at the end)");
+            Line(sb, "dirty", o.Dirty.Length == 0 ? "-" : string.Join(" ", o.Dirty.Select(p => Hex(p))));
+        }
         Line(sb, "pins", o.Pins.Length == 0 ? "-" : string.Join(" ", o.Pins.Select(p => $"{Hex(p.Pfn)}x{p.Count}")));
         Line(sb, "warnings", o.Warnings.Length == 0 ? "-" : string.Join("; ", o.Warnings));
         Line(sb, "contract", o.Violations.Length == 0 ? "-" : string.Join("; ", o.Violations));
@@ -264,6 +308,27 @@ public static class LayoutRenderer
             if (i < outcomes.Count) sb.Append(RenderOutcome(w, ops[i], outcomes[i]));
         }
         return sb.ToString();
+    }
+
+    /// <summary>A byte string in short: its length, an FNV-1a digest and its first bytes.</summary>
+    public static string Bytes(IReadOnlyList<byte> b)
+    {
+        if (b.Count == 0) return "0 bytes";
+        ulong h = 0xcbf29ce484222325UL;
+        foreach (var x in b) h = (h ^ x) * 0x100000001b3UL;
+        var head = string.Join(" ", b.Take(8).Select(x => x.ToString("x2", CultureInfo.InvariantCulture)));
+        return $"{Hex((ulong)b.Count)} bytes, fnv {h:x16}, {head}{(b.Count > 8 ? " .." : "")}";
+    }
+
+    /// <summary>"same as …", or where and how the first two byte strings differ.</summary>
+    public static string Compare(IReadOnlyList<byte> a, IReadOnlyList<byte> b, string what)
+    {
+        int n = Math.Min(a.Count, b.Count), diff = 0, first = -1;
+        for (int i = 0; i < n; i++)
+            if (a[i] != b[i]) { diff++; if (first < 0) first = i; }
+        if (diff == 0 && a.Count == b.Count) return "same as " + what;
+        if (diff == 0) return $"same as {what} in the first {Hex((ulong)n)} bytes, lengths {Hex((ulong)a.Count)} and {Hex((ulong)b.Count)}";
+        return $"differs from {what} in {Hex((ulong)diff)} byte(s), first at +{Hex((ulong)first)} ({a[first]:x2}, {what} has {b[first]:x2})";
     }
 
     private static void Line(StringBuilder sb, string label, string text)

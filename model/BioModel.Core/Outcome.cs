@@ -24,6 +24,8 @@ public sealed record Outcome
     public EqArray<PinCount> Pins { get; init; } = [];
     public EqArray<string> Warnings { get; init; } = [];
     public EqArray<string> Violations { get; init; } = [];
+    /// <summary>Every folio the operation allocated (bounce folios), in allocation order.</summary>
+    public EqArray<Folio> Taken { get; init; } = [];
     /// <summary>Folios the operation allocated and still holds when it ends (bounce folios not put), ascending.</summary>
     public EqArray<Folio> Allocated { get; init; } = [];
     /// <summary>PFNs marked dirty, ascending.</summary>

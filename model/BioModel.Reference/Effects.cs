@@ -63,8 +63,17 @@ public sealed class Effects
     private readonly SortedDictionary<ulong, int> _held = new();
     private readonly SortedSet<ulong> _dirty = new();
 
+    private readonly List<Folio> _taken = [];
+
     /// <summary>A folio the operation got from the allocator (folio_alloc).</summary>
-    public void Took(Folio f) => _held[f.Head] = f.Order;
+    public void Took(Folio f)
+    {
+        _held[f.Head] = f.Order;
+        _taken.Add(f);
+    }
+
+    /// <summary>Every folio the operation allocated, in order.</summary>
+    public EqArray<Folio> TakenTable() => _taken.ToEqArray();
 
     /// <summary>The order of a folio the operation holds, or null.</summary>
     public int? HeldOrder(ulong head) => _held.TryGetValue(head, out var o) ? o : null;

@@ -106,6 +106,30 @@ public enum AlignDownVariant
     AllPages,
 }
 
+/// <summary>How a direct I/O on a device that needs stable pages builds and completes its bio (VARIANTS.md bounce/*).</summary>
+public enum BounceVariant
+{
+    /// <summary>
+    /// bounce/copy: bio_iov_iter_bounce / bio_iov_iter_unbounce as in the newest tree (block/bio.c b539aeacf8cc):
+    /// the series "bounce buffer direct I/O when stable pages are required" (Christoph Hellwig, v3 26 Jan 2026, merged
+    /// as 8dd5e7c75d7b for 7.0) with maxlen (a9aa6045abde, 7.1), minsize and align-down (32d5019ed3b6, e7b8b3c5b2a6,
+    /// 7.1), the revert after a short copy (b68d4979c88e, 7.2) and the nofault copy (d5b58fbb2fd7, 7.2). Mainline.
+    /// </summary>
+    Copy,
+    /// <summary>
+    /// bounce/copy-v3: the helpers as posted in v3 and merged for 7.0 (8dd5e7c75d7b): no maxlen or minsize (PAGE_SIZE
+    /// thresholds), no align-down, and a short copy frees the folios and returns -EFAULT without reverting the
+    /// iterator (until b68d4979c88e, Jun 2026); a read whose first extraction fails returns without putting the bounce
+    /// folio.
+    /// </summary>
+    CopyV3,
+    /// <summary>
+    /// bounce/none: zero copy, as before the series: bio_iov_iter_get_pages pins the user pages and the device reads
+    /// (or writes) them during the I/O; completion releases the pages (dirtying them after a read).
+    /// </summary>
+    None,
+}
+
 /// <summary>
 /// The function versions the reference model runs. <see cref="Mainline"/> is the newest tree KERNEL-SPEC.md
 /// describes; every other value is a historical or proposed version from VARIANTS.md, named in <see cref="Variants"/>.
@@ -123,6 +147,7 @@ public sealed record KernelVariants
     /// empty bvec, and returned 0 (KERNEL-SPEC §1.8, the btrfs double free).
     /// </summary>
     public bool RefuseZeroLength { get; init; } = true;
+    public BounceVariant Bounce { get; init; } = BounceVariant.Copy;
 
     public static readonly KernelVariants Mainline = new();
 }
@@ -277,7 +302,25 @@ public static class Variants
         "Tal Zussman, \"[PATCH v5 8/9] block: unpin all pages of a bvec in bio_iov_iter_align_down()\", 23 Sep 2026 (v6 9 Oct 2026, pending)",
         K with { AlignDown = AlignDownVariant.AllPages });
 
-    /// <summary>Every variant, in the order of VARIANTS.md (bounce/* and bvec/phys belong to the bounce-buffer issue).</summary>
+    // ---------------------------------------------------------------- bounce buffering
+
+    /// <summary>Zero copy, before the series.</summary>
+    public static readonly Variant BounceNone = new("bounce/none", "direct I/O on a stable-pages device",
+        "zero copy: the device reads (or writes) the user pages during the I/O",
+        "before the series (bio_iov_iter_get_pages)", K with { Bounce = BounceVariant.None });
+
+    /// <summary>The helpers as posted in v3 and merged for 7.0 (8dd5e7c75d7b, 28 Jan 2026).</summary>
+    public static readonly Variant BounceCopyV3 = new("bounce/copy-v3", "direct I/O on a stable-pages device",
+        "bio_iov_iter_bounce as merged for 7.0: no minsize, no align-down, no revert after a short copy",
+        "Christoph Hellwig, v3 26 Jan 2026, merged as 8dd5e7c75d7b (7.0); revert added by b68d4979c88e (Jun 2026)",
+        K with { Bounce = BounceVariant.CopyV3 });
+
+    /// <summary>The newest helpers (block/bio.c b539aeacf8cc). Mainline.</summary>
+    public static readonly Variant BounceCopy = new("bounce/copy", "direct I/O on a stable-pages device",
+        "bio_iov_iter_bounce / bio_iov_iter_unbounce: writes copy into kernel folios; reads use bvec 0 for the bounce folio",
+        "Christoph Hellwig, v3 Jan 2026 (7.0) with maxlen, minsize, align-down (7.1) and the short-copy revert (7.2)", K) { IsMainline = true };
+
+    /// <summary>Every variant, in the order of VARIANTS.md (bvec/phys is modelled by the page-less bvec layout, not here).</summary>
     public static IReadOnlyList<Variant> All { get; } =
     [
         NpcNthPage, NpcPointerOnly, NpcDraftSectionMask, NpcSectionCompare,
@@ -287,6 +330,7 @@ public static class Variants
         MergeableNoPgmap, MergeablePgmap,
         ExtractAddFolio, ExtractBvecs, ExtractNoRoom,
         AlignDownFirstPage, AlignDownAllPages,
+        BounceNone, BounceCopyV3, BounceCopy,
     ];
 
     public static Variant Get(string id)

@@ -29,6 +29,7 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
         EqArray<BvecDesc> bvecs = [];
         EqArray<ulong> pages = [];
         ulong? offset0 = null;
+        EqArray<byte> submitted = [], device = [], buffer = [];
         try
         {
             switch (op)
@@ -157,6 +158,32 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
                     }
                     break;
                 }
+                case FolioAllocGreedyOp fa:
+                {
+                    fx.Allocator = world.Allocator;
+                    ulong size = fa.Size;
+                    var folio = new Bounce(mm, fx, variants).FolioAllocGreedy(ref size, fa.MinSize);
+                    returns.Add(folio is null ? -Errno.ENOMEM : 0);
+                    returns.Add((long)size);
+                    break;
+                }
+                case BounceNrVecsOp nv:
+                    iter = nv.Iter;
+                    returns.Add((long)new Bounce(mm, fx, variants).NrVecs(nv.Iter, nv.Write));
+                    break;
+                case DirectIoOp d:
+                {
+                    bio = d.Bio;
+                    iter = d.Iter;
+                    var r = new Bounce(mm, fx, variants).DirectIo(d);
+                    returns.Add(r.Ret);
+                    bio = r.Bio;
+                    iter = r.Iter;
+                    submitted = [.. r.Submitted];
+                    device = [.. r.Device];
+                    buffer = [.. r.Buffer];
+                    break;
+                }
                 default:
                     fx.Breach(Diag.UnknownOperation(op.GetType().Name));
                     break;
@@ -177,6 +204,12 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
             Pins = fx.PinTable(),
             Warnings = fx.Warnings.ToEqArray(),
             Violations = fx.Violations.ToEqArray(),
+            Taken = fx.TakenTable(),
+            Allocated = fx.HeldTable(),
+            Dirty = fx.DirtyTable(),
+            Submitted = submitted,
+            Device = device,
+            Buffer = buffer,
         };
     }
 }
