@@ -17,6 +17,7 @@ public static class Campaign
         .. BioProps.All(),
         .. ExProps.All(),
         .. GpProps.All(),
+        .. BounceProps.All(),
         .. CfProps.All(),
     ];
 

@@ -65,6 +65,8 @@ public static class Counterexamples
             case IterOp io: Iter(io.Iter); break;
             case MergeableOp mo: foreach (var p in mo.Pairs) { Vecs([p.A, p.B]); } break;
             case HwMergeOp hm: Vecs([hm.Bvec]); foreach (var x in hm.Calls) set.Add(x.Pfn + x.Off / ps); break;
+            case DirectIoOp dio: Iter(dio.Iter); break;
+            case BounceNrVecsOp nv: Iter(nv.Iter); break;
         }
         return set;
     }

@@ -75,6 +75,23 @@ public static class Shrinker
                 foreach (var l in ShrinkList(io.Steps, minLength: 1)) yield return io with { Steps = l };
                 foreach (var it in ShrinkIter(io.Iter, ps)) yield return io with { Iter = it };
                 break;
+            case DirectIoOp d:
+                foreach (var it in ShrinkIter(d.Iter, ps)) yield return d with { Iter = it };
+                foreach (var l in ShrinkList(d.InFlight, minLength: 0)) yield return d with { InFlight = l };
+                for (int i = 0; i < d.InFlight.Length; i++)
+                    if (d.InFlight[i].Len > 1) yield return d with { InFlight = d.InFlight.SetItem(i, d.InFlight[i] with { Len = 1 }) };
+                if (d.IoError) yield return d with { IoError = false };
+                if (d.MarkDirty != (!d.Write && d.Iter.UserBacked)) yield return d with { MarkDirty = !d.Write && d.Iter.UserBacked };
+                if (d.MaxLen != ulong.MaxValue) yield return d with { MaxLen = ulong.MaxValue };
+                foreach (var m in Smaller(d.Bio.MaxVecs)) yield return d with { Bio = d.Bio with { MaxVecs = (ushort)Math.Max(1, m) } };
+                if (d.MinSize != ps && d.MinSize > 0x200) yield return d with { MinSize = d.MinSize / 2 };
+                if (d.Bio.Queue.PciP2pdma) yield return d with { Bio = d.Bio with { Queue = d.Bio.Queue with { PciP2pdma = false } } };
+                break;
+            case FolioAllocGreedyOp fa:
+                if (fa.Size > 1) yield return fa with { Size = fa.Size / 2 };
+                if (fa.Size > 1) yield return fa with { Size = fa.Size - 1 };
+                if (fa.MinSize > 0x200) yield return fa with { MinSize = fa.MinSize / 2 };
+                break;
             case MergeableOp mo:
                 foreach (var l in ShrinkList(mo.Pairs, minLength: 1)) yield return mo with { Pairs = l };
                 if (mo.Queue.SegBoundaryMask != 0xffff_ffffUL) yield return mo with { Queue = mo.Queue with { SegBoundaryMask = 0xffff_ffffUL } };
@@ -161,6 +178,10 @@ public static class Shrinker
             if (it.Count > onePage) yield return it with { Count = onePage };
             if (it.Count > onePage + ps) yield return it with { Count = onePage + ps };
             yield return it with { Count = it.Count / 2 };
+            // Big steps before single bytes: a page, a 512-byte block, then one byte.
+            if (it.Count > ps) yield return it with { Count = it.Count - ps };
+            if (it.Count > 0x200 && it.Count % 0x200 != 0) yield return it with { Count = it.Count - it.Count % 0x200 };
+            if (it.Count > 0x200) yield return it with { Count = it.Count - 0x200 };
             yield return it with { Count = it.Count - 1 };
         }
         if (it.Type == IterType.Ubuf)
@@ -214,6 +235,14 @@ public static class Shrinker
             yield return w with { User = w.User with { Pages = w.User.Pages.Take(w.User.Pages.Length - 1) } };
         }
         if (!w.Kernel.Pages.IsEmpty) yield return w with { Kernel = AddressSpace.Empty(w.Kernel.Base) };
+        var a = w.Allocator;
+        if (!a.IsNone)
+        {
+            for (int i = 0; i < a.Free.Length; i++) yield return w with { Allocator = a with { Free = a.Free.RemoveAt(i) } };
+            for (int i = 0; i < a.Free.Length; i++)
+                if (a.Free[i].Order > 0) yield return w with { Allocator = a with { Free = a.Free.SetItem(i, a.Free[i] with { Order = a.Free[i].Order - 1 }) } };
+            if (a.NoRetryMaxOrder != a.MaxOrder) yield return w with { Allocator = a with { NoRetryMaxOrder = a.MaxOrder } };
+        }
         for (int i = 0; i < w.Folios.Length; i++)
         {
             var fo = w.Folios[i];

@@ -84,6 +84,10 @@ public sealed class MatrixTests(ITestOutputHelper output)
         { "extract/no-room", "EX-9", false },
         { "aligndown/first-page", "GP-4", true },
         { "aligndown/all-pages", "GP-4", false },
+        { "bounce/none", "BNC-1", true },
+        { "bounce/copy", "BNC-1", false },
+        { "bounce/copy", "BNC-2", false },
+        { "bounce/copy", "BNC-3/aligned", false },
     };
 
     [Theory]

@@ -61,6 +61,12 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void GP_4() => Check("GP-4");
     [Fact] public void GP_4_no_align_down() => Check("GP-4/no-align-down");
     [Fact] public void GP_5() => Check("GP-5");
+    [Fact] public void BNC_1() => Check("BNC-1");
+    [Fact] public void BNC_2() => Check("BNC-2");
+    [Fact] public void BNC_3() => Check("BNC-3");
+    [Fact] public void BNC_3_aligned() => Check("BNC-3/aligned");
+    [Fact] public void BNC_4() => Check("BNC-4");
+    [Fact] public void BNC_5() => Check("BNC-5");
     [Fact] public void CF_1() => Check("CF-1");
     [Fact] public void CF_2() => Check("CF-2");
 

@@ -32,6 +32,7 @@ public sealed class VariantTests
             "mergeable/no-pgmap", "mergeable/pgmap",
             "extract/add-folio", "extract/bvecs", "extract/no-room",
             "aligndown/first-page", "aligndown/all-pages",
+            "bounce/none", "bounce/copy-v3", "bounce/copy",
         ];
         Assert.Equal(ids, Variants.All.Select(v => v.Id));
         foreach (var v in Variants.All) Assert.False(string.IsNullOrWhiteSpace(v.Provenance), v.Id);

@@ -60,6 +60,12 @@ internal sealed class JsonFields
     public int Int(string name, int def, int min, int max, bool required = false)
     {
         if (!Get(name, required, out var v)) return def;
+        if (min < 0 && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var signed))
+        {
+            if (signed >= min && signed <= max) return signed;
+            _errors.Add(new(At(name), $"{signed} is out of range [{min}, {max}]"));
+            return def;
+        }
         var u = ParseU64(v, At(name), _errors);
         if (u is null) return def;
         if (u.Value < (ulong)Math.Max(min, 0) || u.Value > (ulong)max)

@@ -8,6 +8,35 @@ namespace BioModel.Core;
 /// </summary>
 public static class OperationValidator
 {
+    /// <summary>The first PFN of a KVEC (direct map or vmalloc) or BVEC buffer that lies in a free block, if any (user pages cannot: the world forbids it).</summary>
+    private static ulong? FirstFreePage(World w, IterDesc it)
+    {
+        var free = w.Allocator.Free;
+        bool IsFree(ulong pfn) => free.Any(b => b.Contains(pfn));
+        ulong ps = w.Machine.PageSize;
+        if (it.Type == IterType.Bvec)
+        {
+            foreach (var bv in it.Bvecs)
+            {
+                ulong pages = ((ulong)bv.Offset + bv.Len + ps - 1) / ps;
+                for (ulong k = 0; k < Math.Max(1, pages) && k < 1 << 20; k++) if (IsFree(bv.Pfn + k)) return bv.Pfn + k;
+            }
+        }
+        else if (it.Type == IterType.Kvec)
+        {
+            foreach (var seg in it.Iov)
+                for (ulong a = seg.Base & ~(ps - 1); a < seg.Base + seg.Len && a >= (seg.Base & ~(ps - 1)); a += ps)
+                {
+                    ulong? pfn = null;
+                    if (a >= w.Kernel.Base && a < w.Kernel.End(ps)) { var vp = w.Kernel.At(a, w.Machine.PageShift); if (vp.HasPfn) pfn = vp.Pfn; }
+                    else if (a >= AddressSpace.PageOffset) pfn = (a - AddressSpace.PageOffset) >> w.Machine.PageShift;
+                    if (pfn is { } p && IsFree(p)) return p;
+                    if (a + ps < a) break;
+                }
+        }
+        return null;
+    }
+
     public static IReadOnlyList<(string Path, string Reason)> Validate(World w, Operation op, string at)
     {
         var errors = new List<(string, string)>();
@@ -91,6 +120,8 @@ public static class OperationValidator
             case DirectIoOp d:
                 BioDesc(d.Bio, $"{at}.bio");
                 Iter(d.Iter, $"{at}.iter");
+                if (!w.Allocator.IsNone && FirstFreePage(w, d.Iter) is { } freePfn)
+                    errors.Add(($"{at}.iter", $"the buffer uses PFN 0x{freePfn:x}, which the allocator lists as free: memory nobody owns cannot be an I/O buffer"));
                 if (d.MinSize == 0 || (d.MinSize & (d.MinSize - 1)) != 0 || d.MinSize > uint.MaxValue)
                     errors.Add(($"{at}.minsize", $"minsize 0x{d.MinSize:x} is not a power of two of at most 32 bits (a logical block size)"));
                 for (int i = 0; i < d.InFlight.Length; i++)

@@ -36,6 +36,8 @@ public sealed record Outcome
     public EqArray<byte> Buffer { get; init; } = [];
     /// <summary>direct_io: the bytes of the iterator's range when the bio was submitted (before the in-flight stores).</summary>
     public EqArray<byte> Submitted { get; init; } = [];
+    /// <summary>direct_io: the bytes of the iterator's range after the in-flight stores, before the device moved data.</summary>
+    public EqArray<byte> Stored { get; init; } = [];
 
     public long PinsOf(ulong pfn)
     {

@@ -70,33 +70,68 @@ public sealed record PageAllocator(EqArray<Folio> Free, int NoRetryMaxOrder, int
 /// <summary>
 /// The bytes of physical memory as they change over an operation: every byte is
 /// <see cref="PhysBytes.ByteAt"/> until something writes it (a user store while an I/O is in flight, a copy into
-/// a bounce folio, the device's DMA). Immutable; a write returns a new image.
+/// a bounce folio, the device's DMA). Immutable; a write returns a new image that shares every page it did not
+/// touch (pages are copied on write, so a 1 MiB copy costs 1 MiB, not a copy of everything written before).
 /// </summary>
 public sealed class MemoryImage
 {
-    private readonly Dictionary<ulong, byte> _written;
+    private readonly System.Collections.Immutable.ImmutableDictionary<ulong, byte[]> _pages;
     private readonly int _pageShift;
 
-    private MemoryImage(Dictionary<ulong, byte> written, int pageShift)
+    private MemoryImage(System.Collections.Immutable.ImmutableDictionary<ulong, byte[]> pages, int pageShift)
     {
-        _written = written;
+        _pages = pages;
         _pageShift = pageShift;
     }
 
     /// <summary>Memory as the world describes it: nothing written yet.</summary>
-    public static MemoryImage Initial(MachineConfig m) => new([], m.PageShift);
+    public static MemoryImage Initial(MachineConfig m) => new(System.Collections.Immutable.ImmutableDictionary<ulong, byte[]>.Empty, m.PageShift);
 
-    public byte Read(ulong phys) => _written.TryGetValue(phys, out var b) ? b : PhysBytes.ByteAtPhys(phys, _pageShift);
+    private ulong PageSize => 1UL << _pageShift;
+
+    public byte Read(ulong phys)
+    {
+        ulong pfn = phys >> _pageShift, off = phys & (PageSize - 1);
+        return _pages.TryGetValue(pfn, out var page) ? page[off] : PhysBytes.ByteAt(pfn, off);
+    }
+
+    /// <summary>Bytes [phys, phys + dst.Length) into <paramref name="dst"/>.</summary>
+    public void Read(ulong phys, Span<byte> dst)
+    {
+        int done = 0;
+        while (done < dst.Length)
+        {
+            ulong at = phys + (ulong)done;
+            ulong pfn = at >> _pageShift, off = at & (PageSize - 1);
+            int n = (int)Math.Min((ulong)(dst.Length - done), PageSize - off);
+            if (_pages.TryGetValue(pfn, out var page)) page.AsSpan((int)off, n).CopyTo(dst.Slice(done, n));
+            else for (int i = 0; i < n; i++) dst[done + i] = PhysBytes.ByteAt(pfn, off + (ulong)i);
+            done += n;
+        }
+    }
 
     public MemoryImage Write(ulong phys, ReadOnlySpan<byte> bytes)
     {
-        var copy = new Dictionary<ulong, byte>(_written);
-        for (int i = 0; i < bytes.Length; i++) copy[phys + (ulong)i] = bytes[i];
-        return new MemoryImage(copy, _pageShift);
+        var b = _pages.ToBuilder();
+        int done = 0;
+        while (done < bytes.Length)
+        {
+            ulong at = phys + (ulong)done;
+            ulong pfn = at >> _pageShift, off = at & (PageSize - 1);
+            int n = (int)Math.Min((ulong)(bytes.Length - done), PageSize - off);
+            byte[] page;
+            if (b.TryGetValue(pfn, out var old)) page = (byte[])old.Clone();
+            else
+            {
+                page = new byte[PageSize];
+                for (ulong i = 0; i < PageSize; i++) page[i] = PhysBytes.ByteAt(pfn, i);
+            }
+            bytes.Slice(done, n).CopyTo(page.AsSpan((int)off, n));
+            b[pfn] = page;
+            done += n;
+        }
+        return new MemoryImage(b.ToImmutable(), _pageShift);
     }
-
-    /// <summary>How many bytes differ from the initial content's positions that were written (for rendering).</summary>
-    public int WrittenCount => _written.Count;
 }
 
 /// <summary>

@@ -146,7 +146,9 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         foreach (var (phys, len) in Pieces(it, n))
         {
             if (phys is not { } p) break;
-            for (ulong i = 0; i < len; i++) bytes.Add(fx.Memory.Read(p + i));
+            var buf = new byte[len];
+            fx.Memory.Read(p, buf);
+            bytes.AddRange(buf);
         }
         return [.. bytes];
     }
@@ -163,7 +165,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         {
             if (phys is not { } p) break;
             var buf = new byte[len];
-            for (ulong i = 0; i < len; i++) buf[i] = fx.Memory.Read(p + i);
+            fx.Memory.Read(p, buf);
             fx.Memory = fx.Memory.Write(dst + copied, buf);
             copied += len;
         }
@@ -178,7 +180,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         {
             if (phys is not { } p) break;
             var buf = new byte[len];
-            for (ulong i = 0; i < len; i++) buf[i] = fx.Memory.Read(src + done + i);
+            fx.Memory.Read(src + done, buf);
             fx.Memory = fx.Memory.Write(p, buf);
             done += len;
         }
@@ -336,7 +338,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
     // ------------------------------------------------------------------ one direct I/O over time
 
     /// <summary>What a direct I/O did, besides pins, folios and dirty pages (those are in <see cref="Effects"/>).</summary>
-    public sealed record DirectIoResult(long Ret, Bio Bio, IterDesc Iter, byte[] Submitted, byte[] Device, byte[] Buffer);
+    public sealed record DirectIoResult(long Ret, Bio Bio, IterDesc Iter, byte[] Submitted, byte[] Stored, byte[] Device, byte[] Buffer);
 
     /// <summary>
     /// A direct I/O on a stable-pages device (KERNEL-SPEC §3.8, §3.9): build the bio (bounce, or zero copy under
@@ -365,9 +367,10 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
             (ret, bio, it) = (b.Ret, b.Bio, b.Iter);
         }
         var submitted = ReadIter(entry, entry.Count);
-        if (ret < 0) return new(ret, bio, it, submitted, [], ReadIter(entry, entry.Count));
+        if (ret < 0) return new(ret, bio, it, submitted, submitted, [], ReadIter(entry, entry.Count));
 
         foreach (var w in d.InFlight) UserStore(w);
+        var stored = ReadIter(entry, entry.Count);
 
         var data = DataIter(bio);
         byte[] device;
@@ -391,7 +394,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
             }
         }
         else Unbounce(bio, d.IoError, d.MarkDirty);
-        return new(ret, bio, it, submitted, device, ReadIter(entry, entry.Count));
+        return new(ret, bio, it, submitted, stored, device, ReadIter(entry, entry.Count));
     }
 
     /// <summary>The bytes the device moves, as a BVEC iterator: bvec 0 of a bounced read; otherwise the bio's bvecs from bi_iter.</summary>

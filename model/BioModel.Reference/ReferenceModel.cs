@@ -29,7 +29,7 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
         EqArray<BvecDesc> bvecs = [];
         EqArray<ulong> pages = [];
         ulong? offset0 = null;
-        EqArray<byte> submitted = [], device = [], buffer = [];
+        EqArray<byte> submitted = [], stored = [], device = [], buffer = [];
         try
         {
             switch (op)
@@ -180,6 +180,7 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
                     bio = r.Bio;
                     iter = r.Iter;
                     submitted = [.. r.Submitted];
+                    stored = [.. r.Stored];
                     device = [.. r.Device];
                     buffer = [.. r.Buffer];
                     break;
@@ -208,6 +209,7 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
             Allocated = fx.HeldTable(),
             Dirty = fx.DirtyTable(),
             Submitted = submitted,
+            Stored = stored,
             Device = device,
             Buffer = buffer,
         };

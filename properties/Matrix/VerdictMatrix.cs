@@ -187,6 +187,20 @@ public static class VerdictMatrix
         yield return new MatrixRow(Variants.AlignDownAllPages, null, [H("GP-2"), H("GP-3"), H("GP-4", true)]) { Reach = [("align-down trimmed", 0.03)] };
     }
 
+    private static readonly string[] BounceColumns = ["BNC-1", "BNC-2", "BNC-3/aligned", "BNC-4"];
+
+    private static IEnumerable<MatrixRow> BounceRows()
+    {
+        (string, double)[] reach = [("store hits the I/O", 0.05), ("built", 0.4)];
+        yield return new MatrixRow(Variants.BounceNone, null,
+            [F("BNC-1", true, "the device reads the user's pages at DMA time, after the store"), H("BNC-2"),
+             F("BNC-3/aligned", note: "the zero-copy path is bio_iov_iter_get_pages, whose align-down keeps the pins of a dropped multi-page bvec (GP-4, aligndown/first-page)"), H("BNC-4")]) { Reach = reach };
+        yield return new MatrixRow(Variants.BounceCopyV3, null,
+            [H("BNC-1"), H("BNC-2"), F("BNC-3/aligned", note: "v3 returned -EFAULT after a short copy without reverting the iterator (fixed by b68d4979c88e, Jun 2026)"), H("BNC-4")]) { Reach = reach };
+        yield return new MatrixRow(Variants.BounceCopy, null,
+            [H("BNC-1", true), H("BNC-2", true), H("BNC-3/aligned", true), H("BNC-4")]) { Reach = reach };
+    }
+
     /// <summary>The tables of the matrix, in the order of VARIANTS.md.</summary>
     public static IReadOnlyList<MatrixGroup> Groups { get; } =
     [
@@ -202,6 +216,8 @@ public static class VerdictMatrix
             ExColumns, [.. ExtractBvecsRows()]),
         new("bio_iov_iter_get_pages and bio_iov_iter_align_down", "what the caller sees when the pgmap changes; what align-down unpins",
             ["GP-1/single-page", "GP-2", "GP-3", "GP-4", "GP-4/no-align-down", "GP-5"], [.. GetPagesRows()]),
+        new("bounce buffering on a stable-pages device", "what the device sees, what the user gets back, what is left behind",
+            BounceColumns, [.. BounceRows()]),
     ];
 
     public static IEnumerable<MatrixRow> Rows => Groups.SelectMany(g => g.Rows);
