@@ -10,8 +10,9 @@ namespace BioModel.Optimized;
 /// on first touch (as memmap_init would have written them), so a 4 GiB section costs only what is used.
 ///
 /// Record layout (any sizeof(struct page) ≥ 32): flags (u64: SECTION_IN_PAGE_FLAGS section number in the
-/// top SECTIONS_WIDTH bits, PG_zone_device), compound_head (u64: head | 1 on tail pages), pgmap id (s32,
-/// the folio's), folio order (u8, on the head), an "initialised" mark (u8) and the pin count (s32).
+/// top SECTIONS_WIDTH bits, PG_zone_device, PG_dirty), compound_head (u64: head | 1 on tail pages), pgmap id (s32,
+/// the folio's), folio order (u8, on the head), an "initialised" mark (u8), the pin count (s32) and the folio
+/// reference count the page allocator hands out (s32, on the head of a folio this run allocated).
 ///
 /// pfn ↔ page uses the kernel's encodings (include/asm-generic/memory_model.h): mem_map + pfn −
 /// ARCH_PFN_OFFSET, vmemmap + pfn, and for classic SPARSEMEM a table of biased section_mem_map pointers
@@ -19,9 +20,9 @@ namespace BioModel.Optimized;
 /// </summary>
 public sealed unsafe class MemmapArena : IDisposable
 {
-    private const int OffFlags = 0, OffHead = 8, OffPgmap = 16, OffOrder = 20, OffMark = 21, OffPins = 24;
+    private const int OffFlags = 0, OffHead = 8, OffPgmap = 16, OffOrder = 20, OffMark = 21, OffPins = 24, OffRef = 28;
     private const byte Mark = 0x5A;
-    private const ulong PgZoneDevice = 1;
+    private const ulong PgZoneDevice = 1, PgDirty = 2;
     private const ulong NarrowBias = 0x10000;
 
     private readonly World _w;
@@ -150,6 +151,7 @@ public sealed unsafe class MemmapArena : IDisposable
         *(int*)(r + OffPgmap) = pg?.Id ?? 0;
         r[OffOrder] = (byte)folio.Order;
         *(int*)(r + OffPins) = 0;
+        *(int*)(r + OffRef) = 0;
         r[OffMark] = Mark;
     }
 
@@ -270,6 +272,81 @@ public sealed unsafe class MemmapArena : IDisposable
         }
         list.Sort((a, b) => a.Pfn.CompareTo(b.Pfn));
         return list.ToEqArray();
+    }
+
+    // ---------------------------------------------------------------- folios from the page allocator
+
+    private readonly List<ulong> _allocated = [];
+    private readonly List<ulong> _dirtied = [];
+
+    /// <summary>
+    /// prep_compound_page for a block the allocator hands out: the head gets the order and one reference, every tail
+    /// links to the head (written into the struct pages, as the kernel does). Returns the head's page pointer.
+    /// </summary>
+    public ulong PrepFolio(ulong pfn, int order)
+    {
+        ulong head = PfnToPage(pfn);
+        byte* h = Rec(head);
+        h[OffOrder] = (byte)order;
+        *(ulong*)(h + OffHead) = 0;
+        *(int*)(h + OffRef) = 1;
+        ulong link = head | 1;
+        ulong page = head;
+        for (ulong i = 1; i < 1UL << order; i++)
+        {
+            page = PfnToPage(pfn + i);
+            byte* t = Rec(page);
+            *(ulong*)(t + OffHead) = link;
+            t[OffOrder] = 0;
+        }
+        _allocated.Add(head);
+        return head;
+    }
+
+    /// <summary>
+    /// folio_put: drops the reference the allocation gave; at zero the pages go back (their records return to what
+    /// memmap_init wrote, re-made on the next touch) and the order is returned. Null for a folio nobody holds.
+    /// </summary>
+    public int? FolioPut(ulong head)
+    {
+        byte* h = Rec(head);
+        int* refs = (int*)(h + OffRef);
+        if (*refs <= 0) return null;
+        if (--*refs > 0) return -1;
+        int order = h[OffOrder];
+        ulong page = head;
+        for (ulong i = 0; i < 1UL << order; i++, page = Add(page, 1)) Rec(page)[OffMark] = 0;
+        return order;
+    }
+
+    /// <summary>folio_mark_dirty: PG_dirty on the folio's head.</summary>
+    public void MarkDirty(ulong page)
+    {
+        ulong folio = PageFolio(page);
+        *(ulong*)(Rec(folio) + OffFlags) |= PgDirty;
+        _dirtied.Add(folio);
+    }
+
+    /// <summary>The folios allocated in this run that are still held (head PFN and order), ascending.</summary>
+    public EqArray<Folio> HeldTable()
+    {
+        var list = new List<Folio>();
+        foreach (ulong head in _allocated.Distinct())
+        {
+            byte* h = Rec(head);
+            if (*(int*)(h + OffRef) > 0) list.Add(new Folio(PageToPfn(head), h[OffOrder]));
+        }
+        list.Sort((a, b) => a.Head.CompareTo(b.Head));
+        return list.ToEqArray();
+    }
+
+    /// <summary>The PFNs of the folio heads marked dirty in this run, ascending.</summary>
+    public EqArray<ulong> DirtyTable()
+    {
+        var set = new SortedSet<ulong>();
+        foreach (ulong f in _dirtied)
+            if ((*(ulong*)(Rec(f) + OffFlags) & PgDirty) != 0) set.Add(PageToPfn(f));
+        return set.ToEqArray();
     }
 
     public void Dispose()

@@ -57,6 +57,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             b.Dispose();
         }
         _buffers.Clear();
+        DisposeBounce();
     }
 
     private Span<TBvec> IterBvecs => _iterBvecs is null ? default : _iterBvecs.As<TBvec>();

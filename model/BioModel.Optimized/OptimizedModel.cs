@@ -36,6 +36,9 @@ public sealed class OptimizedModel : IKernelModel
         ulong? offset0 = null;
         int ptr = Marshal.SizeOf<TPtr>(), bvSize = Marshal.SizeOf<TBvec>();
         EqArray<PinCount> pins = [];
+        EqArray<Folio> held = [];
+        EqArray<ulong> dirty = [];
+        EqArray<byte> submitted = [], stored = [], device = [], buffer = [];
         try
         {
             switch (op)
@@ -176,6 +179,34 @@ public sealed class OptimizedModel : IKernelModel
                     }
                     break;
                 }
+                case FolioAllocGreedyOp fa:
+                {
+                    k.LoadAllocatorAndMemory();
+                    ulong size = fa.Size;
+                    var head = k.FolioAllocGreedy(ref size, fa.MinSize);
+                    returns.Add(head is null ? -Errno.ENOMEM : 0);
+                    returns.Add((long)size);
+                    break;
+                }
+                case BounceNrVecsOp nv:
+                    iter = nv.Iter;
+                    k.LoadIterBvecs(nv.Iter);
+                    returns.Add((long)k.BounceNrVecs(IterState.From(nv.Iter), nv.Write));
+                    break;
+                case DirectIoOp d:
+                {
+                    bio = d.Bio;
+                    iter = d.Iter;
+                    var r = k.DirectIo(d);
+                    returns.Add(r.Ret);
+                    bio = r.Bio;
+                    iter = r.Iter;
+                    submitted = r.Submitted;
+                    stored = r.Stored;
+                    device = r.Device;
+                    buffer = r.Buffer;
+                    break;
+                }
                 default:
                     log.Breach(Diag.UnknownOperation(op.GetType().Name));
                     break;
@@ -188,6 +219,8 @@ public sealed class OptimizedModel : IKernelModel
         try
         {
             pins = arena.PinTable();
+            held = arena.HeldTable();
+            dirty = arena.DirtyTable();
         }
         catch (OptViolation)
         {
@@ -204,6 +237,13 @@ public sealed class OptimizedModel : IKernelModel
             Pins = pins,
             Warnings = log.Warnings.ToEqArray(),
             Violations = log.Violations.ToEqArray(),
+            Taken = k.TakenTable(),
+            Allocated = held,
+            Dirty = dirty,
+            Submitted = submitted,
+            Stored = stored,
+            Device = device,
+            Buffer = buffer,
         };
     }
 

@@ -13,7 +13,20 @@ public static class CfProps
     /// <summary>Any operation on any world, weighted so every operation and every boundary is reached.</summary>
     public static Case Gen(Draw d)
     {
-        int kind = d.Int(0, 99);
+        int kind = d.Int(0, 111);
+        if (kind >= 100)
+        {
+            // Bounce-buffered direct I/O and its helpers, on a world with free memory for the page allocator.
+            var bw = BounceGen.World(d);
+            Operation bop = kind switch
+            {
+                < 108 => BounceGen.DirectIo(d, bw),
+                < 110 => BounceGen.Greedy(d, bw),
+                _ => new BounceNrVecsOp(OpGen.AnyIter(d, bw, bvec: true), d.Chance(0.5)),
+            };
+            var busy = bop is DirectIoOp dio ? Oracle.Stream(bw, dio.Iter, dio.Iter.Count).Where(k => k.Pfn is not null).Select(k => k.Pfn!.Value) : [];
+            return new Case(BounceGen.WithAllocator(d, bw, busy), bop);
+        }
         if (kind < 6)
         {
             var big = WorldGen.Big(d);
@@ -70,7 +83,20 @@ public static class CfProps
         if (expected.Offset0 != actual.Offset0) return $"offset0: reference {expected.Offset0?.ToString("x") ?? "-"}, optimized {actual.Offset0?.ToString("x") ?? "-"}";
         if (!Equals(expected.Iter, actual.Iter)) return $"iterator: reference {(expected.Iter is null ? "-" : LayoutRenderer.RenderIter(expected.Iter))}, optimized {(actual.Iter is null ? "-" : LayoutRenderer.RenderIter(actual.Iter))}";
         if (!expected.Pins.Equals(actual.Pins)) return $"pins: reference {S(expected.Pins)}, optimized {S(actual.Pins)}";
+        if (!expected.Taken.Equals(actual.Taken)) return $"folios allocated: reference {S(expected.Taken)}, optimized {S(actual.Taken)}";
+        if (!expected.Allocated.Equals(actual.Allocated)) return $"folios still held: reference {S(expected.Allocated)}, optimized {S(actual.Allocated)}";
+        if (!expected.Dirty.Equals(actual.Dirty)) return $"folios dirtied: reference {S(expected.Dirty)}, optimized {S(actual.Dirty)}";
+        foreach (var (name, e, a) in new[] { ("bytes at submission", expected.Submitted, actual.Submitted), ("bytes after the stores", expected.Stored, actual.Stored),
+                     ("device bytes", expected.Device, actual.Device), ("buffer after completion", expected.Buffer, actual.Buffer) })
+            if (!e.Equals(a)) return $"{name}: {FirstByte(e, a)}";
         return null;
+    }
+
+    private static string FirstByte(EqArray<byte> e, EqArray<byte> a)
+    {
+        for (int i = 0; i < Math.Min(e.Length, a.Length); i++)
+            if (e[i] != a[i]) return $"byte 0x{i:x}: reference 0x{e[i]:x2}, optimized 0x{a[i]:x2}";
+        return $"reference 0x{e.Length:x} byte(s), optimized 0x{a.Length:x}";
     }
 
     private static string FirstBvec(string what, EqArray<BvecDesc> e, EqArray<BvecDesc> a)
@@ -107,7 +133,7 @@ public static class CfProps
             case NumPagesContiguousOp n: pfns.AddRange(n.Pfns); break;
             case BioAddOp a: foreach (var x in a.Calls) pfns.Add(x.Pfn + x.Off / w.Machine.PageSize); break;
         }
-        IterDesc? it = c.Op switch { ExtractPagesOp e => e.Iter, ExtractBvecsOp x => x.Iter, GetPagesOp g => g.Iter, _ => null };
+        IterDesc? it = c.Op switch { ExtractPagesOp e => e.Iter, ExtractBvecsOp x => x.Iter, GetPagesOp g => g.Iter, DirectIoOp dio => dio.Iter, _ => null };
         if (it is not null)
             foreach (var k in Oracle.Stream(w, it, Math.Min(it.Count, 64 * w.Machine.PageSize)))
                 if (k.Pfn is { } p && (pfns.Count == 0 || pfns[^1] != p)) pfns.Add(p);
@@ -165,7 +191,7 @@ public static class CfProps
             Title = "Optimized and reference outcomes are equal: returns, bvec tables, bio, iterator, pins, warnings, contract violations",
             Generate = Gen,
             Classify = Classes,
-            Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05)],
+            Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05), ("direct_io", 0.04)],
             Weight = 24,
             Explain = Explain,
             Check = c =>
