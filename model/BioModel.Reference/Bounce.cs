@@ -226,7 +226,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
             it = after;
             if (copied < thisLen)
             {
-                if (!v3) it = IovIter.Revert(it, bio.Size - thisLen + copied, _m, fx);
+                if (!v3 && _v.SeededBug != SeededBounceBug.NoRevertOnShortCopy) it = IovIter.Revert(it, bio.Size - thisLen + copied, _m, fx);
                 foreach (var bv in bio.InUse) fx.Put(bv.Pfn);
                 return new(-Errno.EFAULT, bio, it);
             }
@@ -316,7 +316,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
             ulong n = CopyToIter(bounce.Pfn << _m.PageShift, bounce.Len, to);
             if (n != bounce.Len) fx.Warn(Diag.UnbounceShortCopy);
         }
-        else markDirty = false;
+        else if (_v.SeededBug != SeededBounceBug.DirtyOnError) markDirty = false;
         if (bio.Has(BioFlags.PagePinned))
             foreach (var bv in user)
             {

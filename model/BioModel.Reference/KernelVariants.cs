@@ -134,6 +134,16 @@ public enum BounceVariant
 /// The function versions the reference model runs. <see cref="Mainline"/> is the newest tree KERNEL-SPEC.md
 /// describes; every other value is a historical or proposed version from VARIANTS.md, named in <see cref="Variants"/>.
 /// </summary>
+/// <summary>Bugs the tests seed into bio_iov_iter_bounce / bio_iov_iter_unbounce to show the properties catch them.</summary>
+public enum SeededBounceBug
+{
+    None,
+    /// <summary>A short copy in the bounce write returns -EFAULT without reverting the iterator (what v3 did; BNC-3).</summary>
+    NoRevertOnShortCopy,
+    /// <summary>The read completion does not force mark_dirty off when the I/O failed, so it dirties pages it never filled (BNC-4).</summary>
+    DirtyOnError,
+}
+
 public sealed record KernelVariants
 {
     public NpcVariant Npc { get; init; } = NpcVariant.SectionCompare;
@@ -148,6 +158,12 @@ public sealed record KernelVariants
     /// </summary>
     public bool RefuseZeroLength { get; init; } = true;
     public BounceVariant Bounce { get; init; } = BounceVariant.Copy;
+
+    /// <summary>
+    /// A bug seeded into the bounce helpers on purpose, to show the BNC properties catch it (tests only; no kernel
+    /// had it). Never part of a <see cref="Variant"/>.
+    /// </summary>
+    public SeededBounceBug SeededBug { get; init; } = SeededBounceBug.None;
 
     public static readonly KernelVariants Mainline = new();
 }
