@@ -18,6 +18,7 @@ public static class Campaign
         .. ExProps.All(),
         .. GpProps.All(),
         .. BounceProps.All(),
+        .. BvecPhysProps.All(),
         .. CfProps.All(),
     ];
 

@@ -88,6 +88,7 @@ public sealed class MatrixTests(ITestOutputHelper output)
         { "bounce/copy", "BNC-1", false },
         { "bounce/copy", "BNC-2", false },
         { "bounce/copy", "BNC-3/aligned", false },
+        { "bvec/phys", "BVP-1", true },
     };
 
     [Theory]

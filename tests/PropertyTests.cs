@@ -67,6 +67,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     [Fact] public void BNC_3_aligned() => Check("BNC-3/aligned");
     [Fact] public void BNC_4() => Check("BNC-4");
     [Fact] public void BNC_5() => Check("BNC-5");
+    [Fact] public void BVP_1() => Check("BVP-1");
     [Fact] public void CF_1() => Check("CF-1");
     [Fact] public void CF_2() => Check("CF-2");
 

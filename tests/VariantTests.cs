@@ -33,6 +33,7 @@ public sealed class VariantTests
             "extract/add-folio", "extract/bvecs", "extract/no-room",
             "aligndown/first-page", "aligndown/all-pages",
             "bounce/none", "bounce/copy-v3", "bounce/copy",
+            "bvec/phys",
         ];
         Assert.Equal(ids, Variants.All.Select(v => v.Id));
         foreach (var v in Variants.All) Assert.False(string.IsNullOrWhiteSpace(v.Provenance), v.Id);

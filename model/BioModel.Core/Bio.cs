@@ -52,6 +52,13 @@ public sealed record Bio
     public BioFlags Flags { get; init; }
     public BioOpf Opf { get; init; }
     public QueueLimits Queue { get; init; } = new();
+    /// <summary>
+    /// The bio's P2P record, kept only with a page-less bio_vec (VARIANTS.md bvec/phys), where the last bvec no longer names
+    /// a page whose pgmap could be compared: null before the first bvec (and always with page-based bio_vecs), 0 for a
+    /// bio of non-P2P memory, n for a bio of P2P memory of PCI_P2PDMA pgmap n ("each bio to be either non P2P or P2P to
+    /// a specific device", Christoph Hellwig, 23 Jun 2025). bio_add_page decides against it.
+    /// </summary>
+    public int? P2pPgmap { get; init; }
 
     /// <summary>An empty bio with room for <paramref name="maxVecs"/> bvecs.</summary>
     public static Bio Empty(ushort maxVecs) => new() { MaxVecs = maxVecs };

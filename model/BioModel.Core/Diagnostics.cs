@@ -100,6 +100,10 @@ public static class Diag
     public const string ExtractProbePastEnd = "iov_iter_extract_bvecs: the alignment probe reads past the end of the segment array (used-up iterator)";
     public const string ExtractProbeDecides = "iov_iter_extract_bvecs: the alignment of a segment past the end of the array decides the result";
 
+    public static string TailArrayDoesNotFit(string layout) =>
+        $"iov_iter_extract_bvecs: the page-pointer array cannot be parked in the tail of the bvec array ({layout}; it needs at least 2, BUILD_BUG_ON): a page-less bio_vec needs its own page array"
+        ;
+
     public static string ExtractPagesPastArray(int pages, ulong slot, int maxVecs)
         => $"iov_iter_extract_bvecs: {pages} page pointers written at slot {slot}, beyond bv[max_vecs = {maxVecs}]";
 

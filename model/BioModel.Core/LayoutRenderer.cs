@@ -158,7 +158,8 @@ public static class LayoutRenderer
         if (b.Has(BioFlags.PagePinned)) flags.Add("PAGE_PINNED");
         string q = b.Queue.HasBdev ? (b.Queue.PciP2pdma ? "queue p2pdma" : "queue no-p2pdma") : "no bdev";
         string it = b.Idx != 0 || b.Done != 0 ? $" bi_idx {b.Idx} bi_offset {Hex(b.Done)}" : "";
-        return $"vcnt {b.Vcnt}/{b.MaxVecs} size {Hex(b.Size)}{it} flags {(flags.Count == 0 ? "-" : string.Join("|", flags))} opf {OpfText(b.Opf)} {q}";
+        string p2p = b.P2pPgmap switch { null => "", 0 => " p2p-record non-P2P", { } id => $" p2p-record P2P #{id}" };
+        return $"vcnt {b.Vcnt}/{b.MaxVecs} size {Hex(b.Size)}{it} flags {(flags.Count == 0 ? "-" : string.Join("|", flags))} opf {OpfText(b.Opf)} {q}{p2p}";
     }
 
     /// <summary>A bvec table: one row per bvec with its page, section, memmap address, folio, pgmap and byte range.</summary>

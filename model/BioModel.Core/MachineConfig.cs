@@ -62,6 +62,26 @@ public sealed record MachineConfig
     public int BvecSize => PointerSize + 8;
     /// <summary>PAGE_PTRS_PER_BVEC = sizeof(bio_vec) / sizeof(page pointer): 2 on 64-bit, 3 on 32-bit (KERNEL-SPEC §3.6).</summary>
     public int PagePtrsPerBvec => BvecSize / PointerSize;
+    /// <summary>sizeof(phys_addr_t): 8 on 64-bit and with CONFIG_PHYS_ADDR_T_64BIT (32-bit PAE, MAX_PHYSMEM_BITS &gt; 32), else 4.</summary>
+    public int PhysAddrSize => Is64Bit || MaxPhysmemBits > 32 ? 8 : 4;
+
+    /// <summary>sizeof(struct bio_vec) in a layout: {page *, u32, u32}, or the page-less packed {phys_addr_t, u32} of bvec/phys.</summary>
+    public int BvecSizeIn(BvecLayout layout) => layout == BvecLayout.Page ? BvecSize : PhysAddrSize + 4;
+
+    /// <summary>
+    /// PAGE_PTRS_PER_BVEC in a layout: sizeof(bio_vec) / sizeof(struct page *) (integer division). Below 2 the page-pointer
+    /// array of iov_iter_extract_bvecs cannot sit in the tail of the bvec array (KERNEL-SPEC §3.6; the kernel asserts
+    /// it at build time): 12 / 8 = 1 for bvec/phys on 64-bit.
+    /// </summary>
+    public int PagePtrsPerBvecIn(BvecLayout layout) => BvecSizeIn(layout) / PointerSize;
+
+    /// <summary>The layout in C-like words, with its size and PAGE_PTRS_PER_BVEC.</summary>
+    public string DescribeBvec(BvecLayout layout)
+        => (layout == BvecLayout.Page
+               ? $"struct bio_vec {{ struct page *bv_page; u32 bv_len; u32 bv_offset; }}"
+               : $"struct bio_vec {{ phys_addr_t bv_phys; u32 bv_len; }} __packed")
+           + $": {BvecSizeIn(layout)} bytes, {PointerSize}-byte page pointers, PAGE_PTRS_PER_BVEC {BvecSizeIn(layout)}/{PointerSize} = {PagePtrsPerBvecIn(layout)}";
+
     /// <summary>MAX_RW_COUNT = INT_MAX &amp; PAGE_MASK (KERNEL-SPEC §3.1).</summary>
     public ulong MaxRwCount => int.MaxValue & PageMask;
     /// <summary>TASK_SIZE_MAX: GUP refuses a user range that ends above it (x86-64 4-level paging; 3 GiB on 32-bit).</summary>
@@ -106,4 +126,15 @@ public sealed record MachineConfig
         if (ArchPfnOffset != 0 && Model != MemoryModel.Flatmem)
             yield return ("arch_pfn_offset", "ARCH_PFN_OFFSET only exists for FLATMEM");
     }
+}
+
+/// <summary>
+/// The struct bio_vec layout: with a page pointer (every kernel so far), or the page-less {phys_addr_t, u32 len} of the
+/// June 2025 thread "How to handle P2P DMA with only {physaddr,len} in bio_vec?" (Christoph Hellwig, David Howells,
+/// Alistair Popple; VARIANTS.md bvec/phys), where a bio must record its P2P state itself.
+/// </summary>
+public enum BvecLayout
+{
+    Page,
+    Phys,
 }

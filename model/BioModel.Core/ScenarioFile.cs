@@ -528,11 +528,12 @@ public static class ScenarioFile
         int idx = o.Int("idx", 0, 0, ushort.MaxValue);
         ulong done = o.U64("offset");
         if (done > uint.MaxValue) o.Error("offset", "bi_offset is 32 bits");
+        int? p2p = o.Has("p2p_pgmap") ? o.Int("p2p_pgmap", 0, 0, int.MaxValue) : null;
         o.Done();
         return new Bio
         {
             MaxVecs = (ushort)maxVecs, Vecs = vecs, Vcnt = (ushort)vcnt, Size = (uint)Math.Min(size, uint.MaxValue),
-            Flags = flags, Opf = opf, Queue = q, Idx = idx, Done = (uint)Math.Min(done, uint.MaxValue),
+            Flags = flags, Opf = opf, Queue = q, Idx = idx, Done = (uint)Math.Min(done, uint.MaxValue), P2pPgmap = p2p,
         };
     }
 
@@ -759,6 +760,7 @@ public static class ScenarioFile
         if ((b.Opf & BioOpf.NoMerge) != 0) opf.Add("nomerge");
         if (opf.Count > 0) o["opf"] = Arr(opf);
         if (b.Queue != new QueueLimits()) o["queue"] = WriteQueue(b.Queue);
+        if (b.P2pPgmap is { } p2p) o["p2p_pgmap"] = p2p;
         return o;
     }
 

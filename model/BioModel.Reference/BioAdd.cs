@@ -143,8 +143,16 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx, KernelVariants? vari
             Vcnt = (ushort)(bio.Vcnt + 1),
             Size = unchecked(bio.Size + len),
             Opf = opf,
+            P2pPgmap = _v.Bvec == BvecLayout.Phys ? P2pRecord(bio) ?? P2pClass(page) : bio.P2pPgmap,
         };
     }
+
+    /// <summary>bvec/phys: what the bio's P2P record says about a page: 0 for non-P2P memory, else its PCI_P2PDMA pgmap id.</summary>
+    private int P2pClass(ulong page) => mm.IsPciP2pdmaPage(page) ? mm.PagePgmap(page)!.Value.Id : 0;
+
+    /// <summary>bvec/phys: the bio's P2P record; a bio handed in with bvecs but no record gets the one its first bvec would have set.</summary>
+    private int? P2pRecord(Bio bio)
+        => bio.P2pPgmap ?? (bio.Vcnt > 0 ? P2pClass(mm.PfnToPage(bio.Vecs[0].Pfn)) : null);
 
     /// <summary>
     /// bio_add_page, newest order of checks (KERNEL-SPEC §1.6): cloned → 0 with a warning; len 0 → 0 with a
@@ -156,7 +164,8 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx, KernelVariants? vari
     /// pages and merges only within one pgmap; add/reject-any-pgmap refuses every pgmap change; add/merge-guard and
     /// add/separate-any-pgmap refuse none and only keep the merge within one pgmap. Before 643893647cac
     /// (<see cref="KernelVariants.RefuseZeroLength"/> false) a zero-length add goes on: a no-op merge or an empty
-    /// bvec, and the return is 0 either way.
+    /// bvec, and the return is 0 either way. With a page-less bio_vec (bvec/phys) the last bvec has no page to compare:
+    /// the refusal asks the bio's P2P record instead (non-P2P, or P2P of one pgmap); the merge rules are kept as they are.
     /// </summary>
     public (Bio Bio, int Added) AddPage(Bio bio, ulong page, uint len, uint off)
     {
@@ -175,7 +184,7 @@ public sealed class BioAdd(MemoryModelRules mm, Effects fx, KernelVariants? vari
         {
             var last = bio.Vecs[bio.Vcnt - 1];
             ulong lastPage = mm.PfnToPage(last.Pfn);
-            bool refuse = _v.AddPolicy switch
+            bool refuse = _v.Bvec == BvecLayout.Phys ? P2pRecord(bio) != P2pClass(page) : _v.AddPolicy switch
             {
                 AddPgmapPolicy.Compatible => !mm.ZoneDevicePagesCompatible(lastPage, page),
                 AddPgmapPolicy.RejectAnyPgmap => !mm.ZoneDevicePagesHaveSamePgmap(lastPage, page),

@@ -16,7 +16,7 @@ public sealed class BioIov(MemoryModelRules mm, Effects fx, KernelVariants? vari
 {
     private readonly MachineConfig _m = mm.World.Machine;
     private readonly KernelVariants _v = variants ?? KernelVariants.Mainline;
-    private readonly Extract _ex = new(mm, fx);
+    private readonly Extract _ex = new(mm, fx, variants);
 
     /// <summary>
     /// __bio_release_pages(bio, mark_dirty): walks the bio per folio piece (bio_for_each_folio_all: the

@@ -14,7 +14,7 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
 {
     private readonly MachineConfig _m = mm.World.Machine;
     private readonly KernelVariants _v = variants ?? KernelVariants.Mainline;
-    private readonly Extract _ex = new(mm, fx);
+    private readonly Extract _ex = new(mm, fx, variants);
     private readonly BioIov _bi = new(mm, fx, variants);
 
     /// <summary>SZ_1M: the most one bounce folio (write) or one read bio carries.</summary>

@@ -11,8 +11,10 @@ public sealed record ExtractResult(long Ret, IReadOnlyList<ulong> Pages, ulong? 
 /// mm/gup.c (checked against the ≈6.15 text 00c010e1: the first failing page gives its error, a later one
 /// a short count). Pages are struct-page addresses.
 /// </summary>
-public sealed class Extract(MemoryModelRules mm, Effects fx)
+public sealed class Extract(MemoryModelRules mm, Effects fx, KernelVariants? variants = null)
 {
+    private readonly BvecLayout _layout = (variants ?? KernelVariants.Mainline).Bvec;
+
     private readonly MachineConfig _m = mm.World.Machine;
     private readonly World _w = mm.World;
 
@@ -268,6 +270,9 @@ public sealed class Extract(MemoryModelRules mm, Effects fx)
     /// </summary>
     public BvecsResult ExtractBvecs(IterDesc it, EqArray<BvecDesc> bv, ulong maxSize, ushort maxVecs, uint memAlignMask, int flags)
     {
+        // The tail page array needs PAGE_PTRS_PER_BVEC >= 2 (a build-time assertion): a page-less bio_vec of 12 bytes on a
+        // 64-bit kernel gives 1, so this function as written cannot exist there (VARIANTS.md bvec/phys).
+        if (_m.PagePtrsPerBvecIn(_layout) < 2) throw fx.Fatal(Diag.TailArrayDoesNotFit(_m.DescribeBvec(_layout)));
         int nrVecs = bv.Length;
         ushort entriesLeft = unchecked((ushort)(maxVecs - nrVecs)); // unsigned short, wraps
         if (nrVecs > maxVecs)

@@ -158,6 +158,8 @@ public sealed record KernelVariants
     /// </summary>
     public bool RefuseZeroLength { get; init; } = true;
     public BounceVariant Bounce { get; init; } = BounceVariant.Copy;
+    /// <summary>The struct bio_vec layout: with a page pointer (mainline), or page-less (bvec/phys).</summary>
+    public BvecLayout Bvec { get; init; } = BvecLayout.Page;
 
     /// <summary>
     /// A bug seeded into the bounce helpers on purpose, to show the BNC properties catch it (tests only; no kernel
@@ -336,7 +338,17 @@ public static class Variants
         "bio_iov_iter_bounce / bio_iov_iter_unbounce: writes copy into kernel folios; reads use bvec 0 for the bounce folio",
         "Christoph Hellwig, v3 Jan 2026 (7.0) with maxlen, minsize, align-down (7.1) and the short-copy revert (7.2)", K) { IsMainline = true };
 
-    /// <summary>Every variant, in the order of VARIANTS.md (bvec/phys is modelled by the page-less bvec layout, not here).</summary>
+    /// <summary>
+    /// The page-less bio_vec of the June 2025 thread: {phys_addr_t bv_phys; u32 bv_len} packed, 12 bytes with a 64-bit
+    /// phys_addr_t, P2P decided per bio. iov_iter_extract_bvecs as written needs PAGE_PTRS_PER_BVEC ≥ 2, which the layout
+    /// gives only on 32-bit kernels; bio_add_page decides P2P against the bio's record.
+    /// </summary>
+    public static readonly Variant BvecPhys = new("bvec/phys", "struct bio_vec",
+        "bio_vec = {phys_addr_t, u32 len}, 12 bytes; P2P decided per bio (non-P2P, or P2P to one device)",
+        "Christoph Hellwig, David Howells, Alistair Popple, \"How to handle P2P DMA with only {physaddr,len} in bio_vec?\", 23 Jun 2025 (proposal)",
+        K with { Bvec = BvecLayout.Phys });
+
+    /// <summary>Every variant, in the order of VARIANTS.md.</summary>
     public static IReadOnlyList<Variant> All { get; } =
     [
         NpcNthPage, NpcPointerOnly, NpcDraftSectionMask, NpcSectionCompare,
@@ -347,6 +359,7 @@ public static class Variants
         ExtractAddFolio, ExtractBvecs, ExtractNoRoom,
         AlignDownFirstPage, AlignDownAllPages,
         BounceNone, BounceCopyV3, BounceCopy,
+        BvecPhys,
     ];
 
     public static Variant Get(string id)

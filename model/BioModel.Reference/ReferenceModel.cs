@@ -74,7 +74,7 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
                 case ExtractPagesOp e:
                 {
                     iter = e.Iter;
-                    var r = new Extract(mm, fx).ExtractPages(e.Iter, e.MaxSize, e.MaxPages, e.AllowP2p ? Extract.IterAllowP2pdma : 0);
+                    var r = new Extract(mm, fx, variants).ExtractPages(e.Iter, e.MaxSize, e.MaxPages, e.AllowP2p ? Extract.IterAllowP2pdma : 0);
                     returns.Add(r.Ret);
                     pages = r.Pages.Select(mm.PageToPfn).ToEqArray();
                     offset0 = r.Offset0;
@@ -85,7 +85,7 @@ public sealed class ReferenceModel(KernelVariants variants, string name = "refer
                 {
                     iter = x.Iter;
                     bvecs = x.Entry;
-                    var ex = new Extract(mm, fx);
+                    var ex = new Extract(mm, fx, variants);
                     var (it, vecs) = (x.Iter, x.Entry);
                     for (int call = 0; call < x.Repeat; call++)
                     {

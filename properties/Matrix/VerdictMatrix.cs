@@ -201,6 +201,17 @@ public static class VerdictMatrix
             [H("BNC-1", true), H("BNC-2", true), H("BNC-3/aligned", true), H("BNC-4")]) { Reach = reach };
     }
 
+    private static readonly string[] BvecPhysColumns = ["BVP-1", "BIO-5/page-offsets", "BIO-6"];
+
+    private static IEnumerable<MatrixRow> BvecPhysRows()
+    {
+        yield return new MatrixRow(Variants.ExtractBvecs, null, [H("BVP-1", note: "{page *, u32, u32}: 16/8 = 2 on 64-bit, 12/4 = 3 on 32-bit")]) { Reach = [("64-bit", 0.5)] };
+        yield return new MatrixRow(Variants.BvecPhys, null,
+            [F("BVP-1", true, "the packed {phys_addr_t, u32} bio_vec is 12 bytes: 12/8 = 1 page pointer per bvec on a 64-bit kernel (3 on 32-bit PAE, 2 on 32-bit), so the tail page array does not fit and the model reports a contract violation at the first extraction"),
+             H("BIO-5/page-offsets", note: "the last bvec names no page: bio_add_page decides against the bio's P2P record (non-P2P, or P2P of one pgmap), which keeps every bio homogeneous"),
+             H("BIO-6")]) { Reach = [("pgmap change", 0.03)] };
+    }
+
     /// <summary>The tables of the matrix, in the order of VARIANTS.md.</summary>
     public static IReadOnlyList<MatrixGroup> Groups { get; } =
     [
@@ -218,6 +229,8 @@ public static class VerdictMatrix
             ["GP-1/single-page", "GP-2", "GP-3", "GP-4", "GP-4/no-align-down", "GP-5"], [.. GetPagesRows()]),
         new("bounce buffering on a stable-pages device", "what the device sees, what the user gets back, what is left behind",
             BounceColumns, [.. BounceRows()]),
+        new("page-less bio_vec", "does the tail page array still fit; what a bio must record to keep P2P decisions per bio",
+            BvecPhysColumns, [.. BvecPhysRows()]),
     ];
 
     public static IEnumerable<MatrixRow> Rows => Groups.SelectMany(g => g.Rows);
@@ -243,6 +256,13 @@ public static class VerdictMatrix
         if (v.Placement is { } p && w.Memory.Placement.Policy != p) return false;
         if (v.FolioRule is { } r && w.Machine.FolioRule != r) return false;
         if (v.NoRoomOnEntry && c.Op is ExtractBvecsOp x && x.Entry.Length < x.MaxVecs) return false;
+        if (v.Kernel.Bvec == BvecLayout.Phys && c.Op is BioAddOp add)
+        {
+            // A bio of this variant is built by its own bio_add_page, which keeps it homogeneous: an entry bio mixing
+            // RAM and P2PDMA (or two providers) could not exist, and its P2P record would be undefined.
+            var classes = add.Bio.InUse.Select(b => Oracle.IsP2p(w, b.Pfn) ? Oracle.PgmapId(w, b.Pfn) : 0).Distinct().Count();
+            if (classes > 1) return false;
+        }
         if (v.Kernel.Extraction == ExtractionVariant.AddFolio && c.Op is GetPagesOp g)
         {
             // mem_align_mask did not exist; and a bio this era built carries REQ_NOMERGE exactly when its first
