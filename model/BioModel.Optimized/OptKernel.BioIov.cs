@@ -96,23 +96,14 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>bio_iov_iter_align_down: trims bi_size, dropping whole bvecs and unpinning only their first page.</summary>
     private long AlignDown(BioState bio, IterState it, uint mask)
     {
-        ulong nbytes = bio.Size & mask;
-        if (nbytes == 0) return 0;
-        Revert(it, nbytes);
-        bio.Size -= (uint)nbytes;
+        if ((bio.Size & mask) == 0) return 0;
+        int vcnt = bio.Vcnt;
+        uint size = bio.Size;
+        long r = AlignDownSpan(BioVecs(bio), ref vcnt, ref size, bio.Has(BioFlags.PagePinned), it, mask);
+        bio.Vcnt = (ushort)vcnt;
+        bio.Size = size;
         bio.Untouched = false;
-        var vecs = BioVecs(bio);
-        int j = bio.Vcnt - 1;
-        while (nbytes >= W.LenOf(vecs[j]))
-        {
-            if (bio.Has(BioFlags.PagePinned)) _a.Unpin(W.PageOf(vecs[j]));
-            bio.Vcnt--;
-            if (bio.Vcnt == 0) return -Errno.EFAULT;
-            nbytes -= W.LenOf(vecs[j]);
-            j--;
-        }
-        W.SetLen(ref vecs[j], W.LenOf(vecs[j]) - (uint)nbytes);
-        return 0;
+        return r;
     }
 
     /// <summary>bio_iov_iter_get_pages, newest (KERNEL-SPEC §3.8).</summary>
