@@ -356,11 +356,12 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         var bio = LoadBio(entry);
         var it = IterState.From(d.Iter);
         var (ret, desc) = d.Write ? BounceWrite(entry, bio, it, d.MaxLen, d.MinSize) : BounceRead(entry, bio, it, d.MaxLen, d.MinSize);
-        var submitted = ReadIter(IterState.From(d.Iter), d.Iter.Count);
-        if (ret < 0) return new(ret, desc, it.ToDesc(d.Iter), submitted, submitted, [], ReadIter(IterState.From(d.Iter), d.Iter.Count));
+        byte[] Buffer() => ReadIter(IterState.From(d.Iter), d.Iter.Count); // the user's buffer as it is now
+        var submitted = Buffer();
+        if (ret < 0) return new(ret, desc, it.ToDesc(d.Iter), submitted, submitted, [], Buffer());
 
         foreach (var w in d.InFlight) UserStore(w);
-        var stored = ReadIter(IterState.From(d.Iter), d.Iter.Count);
+        var stored = Buffer();
 
         var vecs = BioVecs(bio);
         byte[] device;
@@ -383,7 +384,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             }
         }
         Unbounce(bio, d.IoError, d.MarkDirty);
-        return new(ret, desc, it.ToDesc(d.Iter), submitted, stored, device, ReadIter(IterState.From(d.Iter), d.Iter.Count));
+        return new(ret, desc, it.ToDesc(d.Iter), submitted, stored, device, Buffer());
     }
 
     /// <summary>A store by the user process through its mapping.</summary>
