@@ -31,6 +31,9 @@ public sealed unsafe class MemmapArena : IDisposable
     private readonly RunLog _log;
     private readonly bool _wide;
     private readonly ulong _sz;
+    private readonly int _szShift;      // log2(sizeof(struct page)) when it is a power of two, else -1
+    private readonly bool[] _presentSec = [];
+    private readonly ulong _presentMin;
     private readonly int _sectionsShift;
     private readonly ulong _sectionsMask;
     private byte* _alloc;
@@ -54,6 +57,7 @@ public sealed unsafe class MemmapArena : IDisposable
         _log = log;
         _wide = wide;
         _sz = (ulong)_m.StructPageSize;
+        _szShift = ulong.IsPow2(_sz) ? System.Numerics.BitOperations.Log2(_sz) : -1;
         _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
         _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
         foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
@@ -72,6 +76,13 @@ public sealed unsafe class MemmapArena : IDisposable
                 lo = Math.Min(lo, a);
                 hi = Math.Max(hi, a + _f.SectionMemmapBytes);
             }
+        if (secs.Length > 0)
+        {
+            // Present sections as a dense table (the per-page look-up of pfn_to_page in VMEMMAP).
+            _presentMin = secs[0];
+            _presentSec = new bool[secs[^1] - secs[0] + 1];
+            foreach (var s in secs) _presentSec[s - _presentMin] = true;
+        }
         _origin = lo;
         _span = hi - lo;
         if (_span > MaxSpan || (!wide && _span + NarrowBias >= 1UL << 32))
@@ -104,6 +115,12 @@ public sealed unsafe class MemmapArena : IDisposable
         }
     }
 
+    /// <summary>Where the section number sits in the flags word: (flags &gt;&gt; shift) &amp; mask (native baseline, benchmarks).</summary>
+    public int SectionFlagsShift => _sectionsShift;
+
+    /// <inheritdoc cref="SectionFlagsShift"/>
+    public ulong SectionFlagsMask => _sectionsMask;
+
     private ulong SectionMapMask => ~((1UL << (_m.ZoneDevice ? 5 : 4)) - 1);
 
     private ulong Trunc(ulong v) => _wide ? v : (uint)v;
@@ -117,13 +134,21 @@ public sealed unsafe class MemmapArena : IDisposable
     public ulong Add(ulong page, long n) => Trunc(page + (ulong)n * _sz);
 
     /// <summary>(a − b) / sizeof(struct page) as the signed pointer difference.</summary>
-    public long Diff(ulong a, ulong b) => _wide ? (long)(a - b) / (long)_sz : (int)(uint)(a - b) / (long)_sz;
+    public long Diff(ulong a, ulong b)
+    {
+        long d = _wide ? (long)(a - b) : (int)(uint)(a - b);
+        // A shift where it is exact (the common case: whole records apart), a division otherwise.
+        return _szShift >= 0 && (d & (long)(_sz - 1)) == 0 ? d >> _szShift : d / (long)_sz;
+    }
+
+    /// <summary>sizeof(struct page) of this world.</summary>
+    public ulong StructPageSize => _sz;
 
     private bool TryRecord(ulong page, out byte* rec)
     {
         ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
         rec = null;
-        if (off >= _span || off % _sz != 0) return false;
+        if (off >= _span || (_szShift >= 0 ? (off & (_sz - 1)) != 0 : off % _sz != 0)) return false;
         byte* r = _base + off;
         if (r[OffMark] != Mark)
         {
@@ -167,7 +192,7 @@ public sealed unsafe class MemmapArena : IDisposable
                 if (pfn < _m.ArchPfnOffset || pfn >= _f.FlatEnd) throw _log.Fatal(Diag.PfnWithoutPage(pfn));
                 return Add(_memMap, (long)(pfn - _m.ArchPfnOffset));
             case MemoryModel.SparsememVmemmap:
-                if (!_f.IsPresent(pfn)) throw _log.Fatal(Diag.PfnWithoutPage(pfn));
+                if (!IsPresent(pfn)) throw _log.Fatal(Diag.PfnWithoutPage(pfn));
                 return Trunc(_memMap + pfn * _sz);
             default:
             {
@@ -175,6 +200,12 @@ public sealed unsafe class MemmapArena : IDisposable
                 return Trunc(SectionMemMapAddr(pfn >> _m.PfnSectionShift, pfn) + pfn * _sz);
             }
         }
+    }
+
+    private bool IsPresent(ulong pfn)
+    {
+        ulong s = (pfn >> _m.PfnSectionShift) - _presentMin;
+        return s < (ulong)_presentSec.Length && _presentSec[s];
     }
 
     /// <summary>__section_mem_map_addr: the decoded, biased memmap pointer of a present section.</summary>
@@ -193,6 +224,19 @@ public sealed unsafe class MemmapArena : IDisposable
     {
         byte* r = Rec(page);
         return _m.SectionInPageFlags ? (*(ulong*)(r + OffFlags) >> _sectionsShift) & _sectionsMask : 0;
+    }
+
+    /// <summary>
+    /// <see cref="PageToSection"/> for a page known to sit on a record boundary (a checked page plus whole
+    /// records): an initialised record is read straight from memory; anything else takes the checked path.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ulong SectionOfAligned(ulong page)
+    {
+        ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
+        if (off < _span && _base[off + OffMark] == Mark)
+            return (*(ulong*)(_base + off + OffFlags) >> _sectionsShift) & _sectionsMask;
+        return PageToSection(page);
     }
 
     public ulong PageToPfn(ulong page)

@@ -72,7 +72,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         if ((vecEndAddr & _m.PageMask) != (unchecked(pageAddr + off) & _m.PageMask))
         {
             if (_m.Kmsan) return false;
-            if (_a.Add(bvPage, bvEnd / (long)_ps) != _a.Add(page, off / (long)_ps)) return false;
+            if (_a.Add(bvPage, bvEnd >> _pshift) != _a.Add(page, off >> _pshift)) return false;
         }
         W.SetLen(ref bv, unchecked(bvLen + len));
         return true;
@@ -124,7 +124,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>The caller's side of the bvec contract (reported, not enforced, as in the reference).</summary>
     private void CheckCallerRange(string fn, ulong page, uint len, uint off)
     {
-        ulong first = off / _ps, last = len == 0 ? first : ((ulong)off + len - 1) / _ps;
+        ulong first = (ulong)off >> _pshift, last = len == 0 ? first : ((ulong)off + len - 1) >> _pshift;
+        // Within the page itself there is nothing to check: it is its own range and no pgmap starts inside it.
+        if (last == 0) return;
         if (!RangeContiguous(page, first, last))
             _log.Breach(Diag.RangeNotContiguous(fn, _a.PageToPfn(page), len, off));
         else if (PgmapBoundaryInside(_a.PageToPfn(page) + first, _a.PageToPfn(page) + last))

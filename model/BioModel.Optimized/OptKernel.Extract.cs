@@ -10,7 +10,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>want_pages_array with a caller-supplied array.</summary>
     private uint WantPagesArray(ulong size, ulong start, uint maxPages)
     {
-        ulong count = (size + start + _ps - 1) / _ps;
+        ulong count = (size + start + _ps - 1) >> _pshift;
         if (count > maxPages) count = maxPages;
         if (count == 0) _log.Warn(Diag.WantPagesZero);
         return (uint)count;
@@ -162,8 +162,8 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             ref readonly TBvec bv = ref bvecs[it.Index + bi];
             ulong mpLen = Math.Min(biSize, W.LenOf(bv) - done);
             ulong mpOff = W.OffsetOf(bv) + done;
-            ulong page = _a.Add(W.PageOf(bv), (long)(mpOff / _ps));
-            ulong off = mpOff % _ps;
+            ulong page = _a.Add(W.PageOf(bv), (long)(mpOff >> _pshift));
+            ulong off = mpOff & (_ps - 1);
             ulong len = Math.Min(mpLen, _ps - off);
             if (k > 0)
             {
@@ -208,7 +208,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         ulong folioOffset = _ps * (ulong)_a.Diff(first, folio) + offset;
         ulong len = Math.Min(_a.FolioSize(folio) - folioOffset, left);
         left -= contig;
-        ulong maxPages = (offset + len + _ps - 1) / _ps;
+        ulong maxPages = (offset + len + _ps - 1) >> _pshift;
         int i;
         for (i = 1; (ulong)i < maxPages; i++)
         {
@@ -261,7 +261,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             throw _log.Fatal(Diag.ExtractPagesPastArray(written, (ulong)n0 * (ulong)k + (ulong)entriesLeft * (ulong)(k - 1), maxVecs));
 
         ulong offset = offset0!.Value;
-        int nrPages = (int)((offset + (ulong)size + _ps - 1) / _ps);
+        int nrPages = (int)((offset + (ulong)size + _ps - 1) >> _pshift);
         int i = 0;
         ulong left = (ulong)size;
         while (left > 0)

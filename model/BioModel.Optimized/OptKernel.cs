@@ -22,6 +22,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     private readonly RunLog _log;
     private readonly MemmapArena _a;
     private readonly ulong _ps;
+    private readonly int _pshift; // PAGE_SHIFT: x / PAGE_SIZE as a shift in the per-page paths
     private readonly List<TrapBuffer> _buffers = [];
     private TrapBuffer? _iterBvecs;
 
@@ -36,6 +37,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         _log = log;
         _a = arena;
         _ps = _m.PageSize;
+        _pshift = _m.PageShift;
     }
 
     public MemmapArena Arena => _a;
@@ -82,13 +84,26 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     {
         if (pages.Length == 0) throw _log.Fatal(Diag.NpcEmpty);
         ulong cur = W.FromPtr(pages[0]);
-        ulong section = _a.PageToSection(cur);
         int i;
+        if (!_m.SectionInPageFlags)
+        {
+            // No section number in the page flags: the section test is constant and the compiler drops
+            // it, leaving the pointer walk (as the kernel's comment says of unproblematic configs).
+            ulong sz = _a.StructPageSize;
+            for (i = 1; i < pages.Length; i++)
+            {
+                cur = W.Is64 ? cur + sz : (uint)(cur + sz);
+                if (cur != W.FromPtr(pages[i])) break;
+            }
+            return i;
+        }
+        ulong section = _a.PageToSection(cur);
         for (i = 1; i < pages.Length; i++)
         {
             cur = _a.Add(cur, 1);
             if (cur != W.FromPtr(pages[i])) break;
-            if (_a.PageToSection(cur) != section) break;
+            // cur is pages[0] (a checked struct page) plus whole records: the record-aligned fast read holds.
+            if (_a.SectionOfAligned(cur) != section) break;
         }
         return i;
     }
