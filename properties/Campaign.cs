@@ -61,15 +61,23 @@ public static class Campaign
     }
 
     /// <summary>Runs every property and writes the report; returns whether every property did what was expected.</summary>
-    public static bool RunAll(Profile profile, TextWriter output, IEnumerable<PropertyDef>? only = null)
+    /// <remarks>
+    /// With <paramref name="timings"/> (the main job passes standard error), each property's generated cases per
+    /// second are written there as a table at the end: throughput, kept out of the report so the report stays
+    /// byte-identical for the same seed.
+    /// </remarks>
+    public static bool RunAll(Profile profile, TextWriter output, IEnumerable<PropertyDef>? only = null, TextWriter? timings = null)
     {
+        var times = new List<(string Id, int Cases, double Seconds)>();
         var props = (only ?? Properties).ToList();
         output.Write($"BioModel property campaign — profile {profile.Name}, seed 0x{profile.Seed:x}, {props.Count} properties, reference model\n\n");
         int ok = 0, cases = 0;
         var failed = new List<string>();
         foreach (var def in props)
         {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             var r = Run(def, profile);
+            times.Add((def.Id, r.Cases, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds));
             cases += r.Cases;
             if (r.Ok) ok++;
             else failed.Add(def.Id);
@@ -78,6 +86,14 @@ public static class Campaign
         }
         output.Write($"summary: {ok}/{props.Count} properties as expected, {cases} generated cases");
         output.Write(failed.Count == 0 ? "\n" : $"; NOT as expected: {string.Join(", ", failed)}\n");
+        if (timings is not null)
+        {
+            timings.WriteLine($"campaign throughput (one thread; timings vary, so not part of the report): property, cases, seconds, cases/s");
+            foreach (var (id, n, s) in times)
+                timings.WriteLine($"  {id,-22} {n,7} {s,8:F2} {(s > 0 ? n / s : 0),9:F0}");
+            double total = times.Sum(t => t.Seconds);
+            timings.WriteLine($"  {"all",-22} {cases,7} {total,8:F2} {(total > 0 ? cases / total : 0),9:F0}");
+        }
         return failed.Count == 0;
     }
 }

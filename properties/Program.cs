@@ -20,6 +20,10 @@ namespace BioModel.Properties
               explain <scenario.json> [--variant V]        load a scenario, run it on the reference model (or on the
                                                            code of a VARIANTS.md variant), print the layout
               case <ID> <scenario.json> [--variant V]      check one property on the case a scenario file describes
+              throughput [CASES]                           conformance cases checked per second per core, per operation
+                                                           (CF-1's generator, one thread; default 20000 cases)
+              exhaustive [npc|bio_add]                     every world up to the small-scope bound (see docs), checked
+                                                           exhaustively; reports worlds per second
               scenarios                                    list the golden scenarios with what each shows
               golden                                       run every golden scenario, compare with golden/*.verified.txt
               accept                                       turn golden/*.received.txt into verified files (after review)
@@ -72,13 +76,35 @@ namespace BioModel.Properties
                             return r.Ok ? 0 : 1;
                         }
                         var only = ids.Count == 0 ? null : ids.Select(Campaign.Get).ToList();
-                        bool ok = Campaign.RunAll(profile, stdout, only);
+                        bool ok = Campaign.RunAll(profile, stdout, only, timings: stderr);
                         if (only is null)
                         {
                             stdout.Write('\n');
                             ok &= PrintMatrix(profile, stdout);
                         }
                         return ok ? 0 : 1;
+                    }
+                    case "throughput":
+                    {
+                        int n = 20000;
+                        if (args.Length > 2 || (args.Length == 2 && (!int.TryParse(args[1], out n) || n <= 0)))
+                        { stderr.WriteLine("throughput takes one positive number of cases"); return 2; }
+                        var profile = Profile.FromEnvironment();
+                        var rows = Throughput.Measure(profile, n, out int diffs);
+                        Throughput.Print(profile, n, rows, diffs, stdout);
+                        return diffs == 0 ? 0 : 1;
+                    }
+                    case "exhaustive":
+                    {
+                        if (args.Length > 2 || (args.Length == 2 && args[1] is not ("npc" or "bio_add")))
+                        { stderr.WriteLine("exhaustive takes npc or bio_add (or nothing: both)"); return 2; }
+                        var reports = new List<Exhaustive.Report>();
+                        stdout.WriteLine("exhaustive small-scope check: 4 KiB pages, 2-page sections, PFNs 0-7, every present-section set, every memory");
+                        stdout.WriteLine("model and memmap placement, folios of order 0-2, up to two pgmaps (GENERIC, PCI_P2PDMA); see properties/Exhaustive.cs");
+                        if (args.Length == 1 || args[1] == "npc") reports.Add(Exhaustive.Npc());
+                        if (args.Length == 1 || args[1] == "bio_add") reports.Add(Exhaustive.BioAdd());
+                        foreach (var r in reports) Exhaustive.Print(r, stdout);
+                        return reports.All(r => r.Failures == 0) ? 0 : 1;
                     }
                     case "matrix":
                         if (args.Length != 1) { stderr.WriteLine(Usage); return 2; }

@@ -30,6 +30,9 @@ public readonly struct EqArray<T> : IEquatable<EqArray<T>>, IReadOnlyList<T>
     public EqArray<T> RemoveAt(int index) => new(Items.RemoveAt(index));
     public EqArray<T> Insert(int index, T item) => new(Items.Insert(index, item));
 
+    /// <summary>Both wrap the very same immutable array (a cheap identity test, not equality).</summary>
+    public bool SameInstance(EqArray<T> other) => Items == other.Items;
+
     public bool Equals(EqArray<T> other)
     {
         var a = Items;

@@ -46,6 +46,11 @@ public sealed class WorldFacts
 
     public MachineConfig Machine => _m;
 
+    /// <summary>These facts describe <paramref name="w"/>: it has the very machine, memory, folios, pgmaps and Xen map they were built from.</summary>
+    public bool BuiltFrom(World w)
+        => ReferenceEquals(w.Machine, _w.Machine) && ReferenceEquals(w.Memory, _w.Memory) && w.Folios.SameInstance(_w.Folios)
+           && w.Pgmaps.SameInstance(_w.Pgmaps) && w.Xen.SameInstance(_w.Xen);
+
     /// <summary>Bytes of one section's memmap: sizeof(struct page) × PAGES_PER_SECTION. The kernel
     /// PAGE_ALIGNs the allocation; for every real geometry that is already a page multiple, and the model
     /// leaves it out so tiny test sections keep the node-buffer adjacency of KERNEL-SPEC §5.2.</summary>
