@@ -491,6 +491,20 @@ public sealed class EdgeCaseTests
         Assert.Equal(0x8000_0000u, folio.Bio!.Size); // ... but the bytes are in the bio
     }
 
+    [Theory]
+    [InlineData(0x10u)]  // bi_size + len == BIO_MAX_SIZE exactly: bio_full says no
+    [InlineData(0x0u)]   // bio_full(bio, 0) on a bio at UINT_MAX: still not full by size
+    public void Raw_add_to_exactly_BIO_MAX_SIZE_is_not_full(uint len)
+    {
+        // bio_full(bio, len) is bi_size > BIO_MAX_SIZE − len: reaching UINT_MAX exactly is allowed.
+        var bio = Bio.With(4, new BvecDesc(0, uint.MaxValue - len, 0));
+        var o = Run(Big(), new BioAddOp(bio, [new AddCall(AddFn.RawBioAddPage, 0x10, len, 0)]));
+        Assert.Equal(2, o.Bio!.Vcnt);
+        Assert.Equal(uint.MaxValue, o.Bio.Size);
+        Assert.Empty(o.Warnings);
+        Assert.Empty(o.Violations);
+    }
+
     [Fact]
     public void Raw_add_past_BIO_MAX_SIZE_warns_wraps_and_is_reported()
     {

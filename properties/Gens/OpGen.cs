@@ -272,7 +272,9 @@ public static class OpGen
     }
 
     /// <summary>An add sequence at the BIO_MAX_SIZE edge: a bio holding UINT_MAX − δ bytes already, then adds of about δ.</summary>
-    public static BioAddOp BioAddNearMax(Draw d, World w)
+    /// <remarks>With <paramref name="raw"/> some calls are __bio_add_page (no merge; bio_full decides alone),
+    /// so the conformance check reaches bio_full's own size test at bi_size + len == BIO_MAX_SIZE.</remarks>
+    public static BioAddOp BioAddNearMax(Draw d, World w, bool raw = false)
     {
         ulong ps = Ps(w);
         ulong delta = d.Weighted((25, 0UL), (15, 1UL), (15, ps - 1), (15, ps), (10, ps + 1), (20, d.U64(2, 3 * ps)));
@@ -289,7 +291,7 @@ public static class OpGen
             ulong len = d.Weighted((30, delta), (25, delta + 1), (20, Math.Max(1, delta - 1)), (25, d.U64(1, ps)));
             if (len == 0) len = 1;
             len = Math.Min(len, ContigRun(w, pfn + off / ps, 2) * ps - off % ps);
-            calls.Add(new AddCall(AddFn.BioAddPage, pfn, len, off));
+            calls.Add(new AddCall(raw && d.Chance(0.3) ? AddFn.RawBioAddPage : AddFn.BioAddPage, pfn, len, off));
             if (cont) first += len;
         }
         return new BioAddOp(bio, calls.ToEqArray());

@@ -30,7 +30,7 @@ public static class CfProps
         if (kind < 6)
         {
             var big = WorldGen.Big(d);
-            return new Case(big, d.Chance(0.7) ? OpGen.BioAddNearMax(d, big) : OpGen.BioAddHuge(d, big));
+            return new Case(big, d.Chance(0.7) ? OpGen.BioAddNearMax(d, big, raw: true) : OpGen.BioAddHuge(d, big));
         }
         if (kind < 34 && (kind < 22 ? WorldGen.CrossSectionBuffer(d) : WorldGen.CowBuffer(d)) is { } shaped)
         {
