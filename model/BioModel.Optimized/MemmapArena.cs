@@ -226,17 +226,28 @@ public sealed unsafe class MemmapArena : IDisposable
         return _m.SectionInPageFlags ? (*(ulong*)(r + OffFlags) >> _sectionsShift) & _sectionsMask : 0;
     }
 
+    /// <summary>The section numbers in the flags words, for a loop that reads many of them (num_pages_contiguous).</summary>
+    public SectionFlagsView SectionFlags => new(_base, _span, _wide, _sectionsShift, _sectionsMask);
+
     /// <summary>
-    /// <see cref="PageToSection"/> for a page known to sit on a record boundary (a checked page plus whole
-    /// records): an initialised record is read straight from memory; anything else takes the checked path.
+    /// page_to_section for pages known to sit on a record boundary (a checked page plus whole records), with
+    /// the arena's geometry held in locals: an initialised record in the arena is read straight from memory,
+    /// anything else is left to the checked <see cref="PageToSection"/>.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public ulong SectionOfAligned(ulong page)
+    public readonly struct SectionFlagsView(byte* b, ulong span, bool wide, int shift, ulong mask)
     {
-        ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
-        if (off < _span && _base[off + OffMark] == Mark)
-            return (*(ulong*)(_base + off + OffFlags) >> _sectionsShift) & _sectionsMask;
-        return PageToSection(page);
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public bool TryRead(ulong page, out ulong section)
+        {
+            ulong off = wide ? page - (ulong)b : (ulong)(uint)page - NarrowBias;
+            if (off < span && b[off + OffMark] == Mark)
+            {
+                section = (*(ulong*)(b + off + OffFlags) >> shift) & mask;
+                return true;
+            }
+            section = 0;
+            return false;
+        }
     }
 
     public ulong PageToPfn(ulong page)

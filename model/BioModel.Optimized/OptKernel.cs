@@ -98,12 +98,15 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             return i;
         }
         ulong section = _a.PageToSection(cur);
+        var flags = _a.SectionFlags;
+        ulong step = _a.StructPageSize;
         for (i = 1; i < pages.Length; i++)
         {
-            cur = _a.Add(cur, 1);
+            cur = W.Is64 ? cur + step : (uint)(cur + step);
             if (cur != W.FromPtr(pages[i])) break;
-            // cur is pages[0] (a checked struct page) plus whole records: the record-aligned fast read holds.
-            if (_a.SectionOfAligned(cur) != section) break;
+            // cur is pages[0] (a checked struct page) plus whole records: the record-aligned read holds.
+            if (!flags.TryRead(cur, out ulong s)) s = _a.PageToSection(cur);
+            if (s != section) break;
         }
         return i;
     }
