@@ -32,6 +32,7 @@ public sealed unsafe class MemmapArena : IDisposable
     private readonly bool _wide;
     private readonly ulong _sz;
     private readonly int _szShift;      // log2(sizeof(struct page)) when it is a power of two, else -1
+    private readonly ulong _alignMask;  // sizeof(struct page) − 1 when a power of two; all ones (inline path off) otherwise
     private readonly bool[] _presentSec = [];
     private readonly ulong _presentMin;
     private readonly int _sectionsShift;
@@ -58,6 +59,7 @@ public sealed unsafe class MemmapArena : IDisposable
         _wide = wide;
         _sz = (ulong)_m.StructPageSize;
         _szShift = ulong.IsPow2(_sz) ? System.Numerics.BitOperations.Log2(_sz) : -1;
+        _alignMask = _szShift >= 0 ? _sz - 1 : ulong.MaxValue;
         _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
         _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
         foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
@@ -161,7 +163,17 @@ public sealed unsafe class MemmapArena : IDisposable
     }
 
     /// <summary>The struct page at <paramref name="page"/>; a pointer to anything else is a fatal wild dereference.</summary>
+    /// <remarks>An initialised, aligned record is returned inline; the rest (first touch, odd record sizes, wild
+    /// pointers) goes through the checked <see cref="TryRecord"/>.</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private byte* Rec(ulong page)
+    {
+        ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
+        if (off < _span && (off & _alignMask) == 0 && _base[off + OffMark] == Mark) return _base + off;
+        return RecChecked(page);
+    }
+
+    private byte* RecChecked(ulong page)
         => TryRecord(page, out var r) ? r : throw _log.Fatal(Diag.WildPage(AddrOf(page)));
 
     /// <summary>memmap_init for one page: section in the flags, zone, folio head link and order, pgmap.</summary>
