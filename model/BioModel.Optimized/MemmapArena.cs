@@ -45,6 +45,9 @@ public sealed unsafe class MemmapArena : IDisposable
     private readonly ulong[] _sectionMemMap = [];
     private readonly ulong _memMap;
     private readonly Dictionary<int, MemoryType> _pgmapTypes = new();
+    // ZONE_DEVICE configured and some pgmap registered: otherwise no page carries PG_zone_device (memmap_init
+    // sets it exactly for pgmap pages), so the pgmap tests answer without reading a record.
+    private readonly bool _anyZoneDevice;
     private readonly List<ulong> _pinned = new(256); // sized up front: pinning in the per-page GUP loop should not allocate
 
     /// <summary>Memmap-space span above which the arena refuses a world (the validator refuses it first).</summary>
@@ -63,6 +66,7 @@ public sealed unsafe class MemmapArena : IDisposable
         _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
         _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
         foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
+        _anyZoneDevice = _m.ZoneDevice && w.Pgmaps.Length > 0;
 
         ulong lo = ulong.MaxValue, hi = 0;
         var secs = w.Memory.PresentSections;
@@ -294,14 +298,31 @@ public sealed unsafe class MemmapArena : IDisposable
     public int FolioOrder(ulong folio) => Rec(folio)[OffOrder];
     public ulong FolioSize(ulong folio) => _m.PageSize << FolioOrder(folio);
 
-    public bool IsZoneDevicePage(ulong page) => _m.ZoneDevice && (*(ulong*)(Rec(page) + OffFlags) & PgZoneDevice) != 0;
+    public bool IsZoneDevicePage(ulong page) => _anyZoneDevice && (*(ulong*)(Rec(page) + OffFlags) & PgZoneDevice) != 0;
+
+    /// <summary>
+    /// page_folio and the folio's order with one record read when the page is the head (order-0 pages always).
+    /// </summary>
+    public ulong FolioAndOrder(ulong page, out int order)
+    {
+        byte* r = Rec(page);
+        ulong head = *(ulong*)(r + OffHead);
+        if ((head & 1) == 0)
+        {
+            order = r[OffOrder];
+            return page;
+        }
+        head &= ~1UL;
+        order = Rec(head)[OffOrder];
+        return head;
+    }
 
     /// <summary>page_pgmap: the folio's pgmap id (0 without ZONE_DEVICE).</summary>
     public int PagePgmap(ulong page) => _m.ZoneDevice ? *(int*)(Rec(PageFolio(page)) + OffPgmap) : 0;
 
     public bool SamePgmap(ulong a, ulong b)
     {
-        if (!_m.ZoneDevice) return true;
+        if (!_anyZoneDevice) return true;
         bool za = IsZoneDevicePage(a), zb = IsZoneDevicePage(b);
         if (za != zb) return false;
         return !za || PagePgmap(a) == PagePgmap(b);
@@ -312,6 +333,21 @@ public sealed unsafe class MemmapArena : IDisposable
 
     public bool Compatible(ulong a, ulong b) => !(IsP2pdma(a) || IsP2pdma(b)) || SamePgmap(a, b);
 
+    /// <summary>
+    /// <see cref="Compatible"/> and <see cref="SamePgmap"/> of one pair together, reading each page's flags once
+    /// (bio_add_page asks both of the last bvec's page and the new one).
+    /// </summary>
+    public (bool Compatible, bool Same) PgmapRelation(ulong a, ulong b)
+    {
+        if (!_anyZoneDevice) return (true, true);
+        bool za = (*(ulong*)(Rec(a) + OffFlags) & PgZoneDevice) != 0, zb = (*(ulong*)(Rec(b) + OffFlags) & PgZoneDevice) != 0;
+        if (!za && !zb) return (true, true);
+        int pa = za ? PagePgmap(a) : 0, pb = zb ? PagePgmap(b) : 0;
+        bool same = za == zb && pa == pb;
+        bool p2p = _m.PciP2pdma && ((za && _pgmapTypes[pa] == MemoryType.PciP2pdma) || (zb && _pgmapTypes[pb] == MemoryType.PciP2pdma));
+        return (!p2p || same, same);
+    }
+
     // ---------------------------------------------------------------- pins
 
     public void Pin(ulong page)
@@ -319,6 +355,22 @@ public sealed unsafe class MemmapArena : IDisposable
         int* pins = (int*)(Rec(page) + OffPins);
         if (*pins == 0) _pinned.Add(page);
         (*pins)++;
+    }
+
+    /// <summary>
+    /// The pin step of GUP for one page, reading its record once: false (nothing pinned) when the page is
+    /// P2PDMA and <paramref name="p2pAllowed"/> is not set; otherwise the page is pinned.
+    /// </summary>
+    public bool TryPinUser(ulong page, bool p2pAllowed)
+    {
+        byte* r = Rec(page);
+        if (!p2pAllowed && _m.PciP2pdma && _anyZoneDevice && (*(ulong*)(r + OffFlags) & PgZoneDevice) != 0
+            && _pgmapTypes[PagePgmap(page)] == MemoryType.PciP2pdma)
+            return false;
+        int* pins = (int*)(r + OffPins);
+        if (*pins == 0) _pinned.Add(page);
+        (*pins)++;
+        return true;
     }
 
     public void Unpin(ulong page)

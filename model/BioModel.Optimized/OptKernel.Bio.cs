@@ -175,8 +175,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         {
             ref TBvec last = ref BioVecs(bio)[bio.Vcnt - 1];
             ulong lastPage = W.PageOf(last);
-            if (!_a.Compatible(lastPage, page)) return 0;
-            if (_a.SamePgmap(lastPage, page))
+            var (compatible, samePgmap) = _a.PgmapRelation(lastPage, page);
+            if (!compatible) return 0;
+            if (samePgmap)
             {
                 var copy = last;
                 if (TryMergePage(ref copy, page, len, off))

@@ -21,21 +21,24 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     {
         if (addr + (ulong)n * _ps < addr) return -Errno.EOVERFLOW;
         if (addr + (ulong)n * _ps > _m.TaskSizeMax) return -Errno.EFAULT;
-        var user = _w.User;
+        var user = _w.User.Pages.Items;
+        ulong ubase = _w.User.Base;
+        int shift = _m.PageShift;
         for (uint i = 0; i < n; i++)
         {
-            var vp = user.At(addr + i * _ps, _m.PageShift);
+            ulong va = addr + i * _ps;
+            ulong idx = (va - ubase) >> shift;
+            var vp = va >= ubase && idx < (ulong)user.Length ? user[(int)idx] : VirtPage.Hole;
             long err;
             if (vp.Kind is MappingKind.Unmapped or MappingKind.NoPin) err = -Errno.EFAULT;
             else if (vp.Kind == MappingKind.ReadOnly && write) err = -Errno.EFAULT;
             else
             {
                 ulong page = _a.PfnToPage(vp.Pfn);
-                if (!p2pdma && _a.IsP2pdma(page)) err = -Errno.EREMOTEIO;
+                if (!_a.TryPinUser(page, p2pdma)) err = -Errno.EREMOTEIO;
                 else
                 {
                     pages[(int)i] = W.ToPtr(page);
-                    _a.Pin(page);
                     continue;
                 }
             }
@@ -203,10 +206,10 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     private ulong GetContigFolioLen(ReadOnlySpan<TPtr> pages, int start, int count, ulong left, ulong offset, out int nr)
     {
         ulong first = W.FromPtr(pages[start]);
-        ulong folio = _a.PageFolio(first);
+        ulong folio = _a.FolioAndOrder(first, out int order);
         ulong contig = Math.Min(_ps - offset, left);
         ulong folioOffset = _ps * (ulong)_a.Diff(first, folio) + offset;
-        ulong len = Math.Min(_a.FolioSize(folio) - folioOffset, left);
+        ulong len = Math.Min((_ps << order) - folioOffset, left);
         left -= contig;
         ulong maxPages = (offset + len + _ps - 1) >> _pshift;
         int i;
@@ -215,7 +218,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             ulong next = Math.Min(_ps, left);
             if (start + i >= count) throw _log.Fatal(Diag.ContigPastPages(start + i, count));
             ulong p = W.FromPtr(pages[start + i]);
-            if (_a.PageFolio(p) != folio || p != _a.Add(W.FromPtr(pages[start + i - 1]), 1)) break;
+            if (p != _a.Add(W.FromPtr(pages[start + i - 1]), 1) || _a.PageFolio(p) != folio) break;
             contig += next;
             left -= next;
         }
