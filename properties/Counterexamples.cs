@@ -9,6 +9,10 @@ namespace BioModel.Properties;
 /// </summary>
 public static class Counterexamples
 {
+    /// <summary>"ID: message", without repeating the id when the message already starts with it (CF-2, EX-10 messages do).</summary>
+    public static string Titled(string id, string message)
+        => message.StartsWith(id + ":", StringComparison.Ordinal) ? message : $"{id}: {message}";
+
     public static string Format(PropertyDef def, Counterexample cx)
     {
         var sb = new StringBuilder();
@@ -18,7 +22,7 @@ public static class Counterexamples
         sb.Append(cx.SavedAs is not null
             ? $"       --- scenario (saved as {cx.SavedAs}; later runs check it first) ---\n"
             : "       --- scenario (save under golden/regressions/ to keep it) ---\n");
-        var scenario = c.ToScenario($"{def.Id}-counterexample", $"{def.Id}: {cx.Message}");
+        var scenario = c.ToScenario($"{def.Id}-counterexample", Counterexamples.Titled(def.Id, cx.Message));
         sb.Append(Indent(ScenarioFile.Write(scenario)));
         if (def.Explain is { } explain)
             sb.Append(Indent(explain(c)));
@@ -71,17 +75,23 @@ public static class Counterexamples
         return set;
     }
 
-    /// <summary>Two texts in two columns, a mark on every line that differs.</summary>
+    /// <summary>
+    /// Two texts in two columns, aligned line by line by DiffPlex's side-by-side builder (a row missing on one side
+    /// stays blank there instead of shifting everything after it), a mark on every row that differs.
+    /// </summary>
     public static string SideBySide(string leftTitle, string left, string rightTitle, string right)
     {
-        var l = left.TrimEnd('\n').Split('\n');
-        var r = right.TrimEnd('\n').Split('\n');
-        int width = Math.Min(72, Math.Max(leftTitle.Length, l.Max(x => x.Length)));
+        var model = new DiffPlex.DiffBuilder.SideBySideDiffBuilder(new DiffPlex.Differ())
+            .BuildDiffModel(left.TrimEnd('\n'), right.TrimEnd('\n'));
+        var l = model.OldText.Lines;
+        var r = model.NewText.Lines;
+        static string Text(DiffPlex.DiffBuilder.Model.DiffPiece p) => p.Type == DiffPlex.DiffBuilder.Model.ChangeType.Imaginary ? "" : p.Text ?? "";
+        int width = Math.Min(72, Math.Max(leftTitle.Length, l.Count == 0 ? 0 : l.Max(x => Text(x).Length)));
         var sb = new StringBuilder();
         sb.Append("  ").Append(leftTitle.PadRight(width)).Append(" | ").Append(rightTitle).Append('\n');
-        for (int i = 0; i < Math.Max(l.Length, r.Length); i++)
+        for (int i = 0; i < Math.Max(l.Count, r.Count); i++)
         {
-            string a = i < l.Length ? l[i] : "", b = i < r.Length ? r[i] : "";
+            string a = i < l.Count ? Text(l[i]) : "", b = i < r.Count ? Text(r[i]) : "";
             sb.Append(a == b ? "  " : "≠ ").Append(a.Length > width ? a[..width] : a.PadRight(width)).Append(" | ").Append(b).Append('\n');
         }
         return sb.ToString();

@@ -141,3 +141,23 @@ public sealed class CounterexampleTests
         Assert.Contains("under-represented", run.Problem);
     }
 }
+
+public sealed class SideBySideTests
+{
+    [Fact]
+    public void A_row_missing_on_one_side_does_not_shift_the_rows_after_it()
+    {
+        var text = Counterexamples.SideBySide("reference", "bvecs\n  0 a\n  1 b\nwarnings -\n", "optimized", "bvecs\n  0 a\nwarnings -\n");
+        var lines = text.TrimEnd('\n').Split('\n');
+        Assert.Equal(5, lines.Length);
+        Assert.StartsWith("≠ ", lines[3]);             // "  1 b" is only on the left
+        Assert.StartsWith("  warnings -", lines[4]);   // and the rows after it still line up, unmarked
+        Assert.EndsWith("| warnings -", lines[4]);
+    }
+
+    [Theory]
+    [InlineData("CF-2", "CF-2: trap byte -8 was overwritten", "CF-2: trap byte -8 was overwritten")]
+    [InlineData("BIO-6", "compatible page refused", "BIO-6: compatible page refused")]
+    public void A_title_names_the_property_once(string id, string message, string expected)
+        => Assert.Equal(expected, Counterexamples.Titled(id, message));
+}

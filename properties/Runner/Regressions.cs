@@ -42,7 +42,7 @@ public sealed class Regressions(string directory, string? root = null)
     /// <summary>Writes a counterexample; returns its path (the same case always gets the same name).</summary>
     public string Save(PropertyDef def, Counterexample cx)
     {
-        var scenario = cx.Shrunk.ToScenario($"{def.Id} regression", $"{def.Id}: {cx.Message}");
+        var scenario = cx.Shrunk.ToScenario($"{def.Id} regression", Counterexamples.Titled(def.Id, cx.Message));
         string text = ScenarioFile.Write(scenario with { Comment = null });
         ulong h = 0xcbf29ce484222325UL;
         foreach (char ch in text) h = (h ^ ch) * 0x100000001b3UL;
