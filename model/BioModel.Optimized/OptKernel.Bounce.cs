@@ -45,12 +45,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         _mem = null;
     }
 
+    /// <summary>get_order(size): fls((size − 1) &gt;&gt; PAGE_SHIFT), 0 for size ≤ PAGE_SIZE (include/asm-generic/getorder.h).</summary>
     private int GetOrder(ulong size)
-    {
-        int order = 0;
-        while ((_ps << order) < size) order++;
-        return order;
-    }
+        => size <= _ps ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((size - 1) >> _pshift);
 
     private static ulong RoundDownPow2(ulong n) => n == 0 ? 0 : 1UL << (63 - BitOperations.LeadingZeroCount(n));
 

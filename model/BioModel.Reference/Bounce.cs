@@ -24,12 +24,14 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
     public const int BioMaxVecs = 256;
 
     /// <summary>get_order(size): the smallest order whose folio holds <paramref name="size"/> bytes (0 for size ≤ PAGE_SIZE).</summary>
+    /// <remarks>
+    /// As include/asm-generic/getorder.h computes it: fls((size − 1) &gt;&gt; PAGE_SHIFT), so a size near 2^64 gives
+    /// 64 − PAGE_SHIFT (the allocator then refuses that order). The first model doubled PAGE_SIZE until it held
+    /// the size, and for sizes above 2^63 the shift wrapped to 0 and it never stopped; the bad-input campaign
+    /// found that.
+    /// </remarks>
     public int GetOrder(ulong size)
-    {
-        int order = 0;
-        while ((_m.PageSize << order) < size) order++;
-        return order;
-    }
+        => size <= _m.PageSize ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((size - 1) >> _m.PageShift);
 
     /// <summary>rounddown_pow_of_two(n) for n ≥ 1.</summary>
     public static ulong RoundDownPow2(ulong n) => n == 0 ? 0 : 1UL << (63 - System.Numerics.BitOperations.LeadingZeroCount(n));
