@@ -24,6 +24,8 @@ namespace BioModel.Properties
                                                            (CF-1's generator, one thread; default 20000 cases)
               exhaustive [npc|bio_add]                     every world up to the small-scope bound (see docs), checked
                                                            exhaustively; reports worlds per second
+              bad-input [INPUTS]                           the bad-input campaign: mutated scenario files and the
+                                                           out-of-contract operations they make (default: profile's count)
               scenarios                                    list the golden scenarios with what each shows
               golden                                       run every golden scenario, compare with golden/*.verified.txt
               accept                                       turn golden/*.received.txt into verified files (after review)
@@ -105,6 +107,16 @@ namespace BioModel.Properties
                         if (args.Length == 1 || args[1] == "bio_add") reports.Add(Exhaustive.BioAdd());
                         foreach (var r in reports) Exhaustive.Print(r, stdout);
                         return reports.All(r => r.Failures == 0) ? 0 : 1;
+                    }
+                    case "bad-input":
+                    {
+                        var profile = Profile.FromEnvironment();
+                        int n = BadInput.DefaultInputs(profile);
+                        if (args.Length > 2 || (args.Length == 2 && (!int.TryParse(args[1], out n) || n <= 0)))
+                        { stderr.WriteLine("bad-input takes one positive number of inputs"); return 2; }
+                        var rep = BadInput.Run(profile, n);
+                        BadInput.Print(rep, stdout);
+                        return rep.Crashes == 0 && rep.TrapsTouched == 0 ? 0 : 1;
                     }
                     case "matrix":
                         if (args.Length != 1) { stderr.WriteLine(Usage); return 2; }
