@@ -73,8 +73,15 @@ public static class OperationValidator
                         if (c.Len > uint.MaxValue) errors.Add(($"{cp}.len", $"len 0x{c.Len:x} does not fit the unsigned int parameter of {AddCall.FnName(c.Fn)}"));
                         if (c.Off > uint.MaxValue) errors.Add(($"{cp}.off", $"off 0x{c.Off:x} does not fit the unsigned int parameter of {AddCall.FnName(c.Fn)}"));
                     }
-                    else if (f.HasMemmap(c.Pfn) && f.FolioOf(c.Pfn).Head != c.Pfn)
-                        errors.Add(($"{cp}.pfn", $"bio_add_folio takes a folio: PFN 0x{c.Pfn:x} is not a folio head (its folio starts at 0x{f.FolioOf(c.Pfn).Head:x})"));
+                    else
+                    {
+                        if (f.HasMemmap(c.Pfn) && f.FolioOf(c.Pfn).Head != c.Pfn)
+                            errors.Add(($"{cp}.pfn", $"bio_add_folio takes a folio: PFN 0x{c.Pfn:x} is not a folio head (its folio starts at 0x{f.FolioOf(c.Pfn).Head:x})"));
+                        // size_t len, off: 32 bits on a 32-bit kernel (found by the bad-input campaign: a 64-bit off
+                        // made the two implementations wrap the page pointer differently).
+                        if (!w.Machine.Is64Bit && c.Len > uint.MaxValue) errors.Add(($"{cp}.len", $"len 0x{c.Len:x} does not fit the size_t parameter of bio_add_folio on a 32-bit kernel"));
+                        if (!w.Machine.Is64Bit && c.Off > uint.MaxValue) errors.Add(($"{cp}.off", $"off 0x{c.Off:x} does not fit the size_t parameter of bio_add_folio on a 32-bit kernel"));
+                    }
                 }
                 break;
             case ExtractPagesOp e:
