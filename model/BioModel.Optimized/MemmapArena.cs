@@ -49,6 +49,10 @@ public sealed unsafe class MemmapArena : IDisposable
     // sets it exactly for pgmap pages), so the pgmap tests answer without reading a record.
     private readonly bool _anyZoneDevice;
     private readonly List<ulong> _pinned = new(256); // sized up front: pinning in the per-page GUP loop should not allocate
+    // Classic SPARSEMEM with every present section's number distinct after the SECTIONS_WIDTH mask and no two
+    // section memmaps overlapping: two records that both say section s then lie in the one memmap of s, and so
+    // does every record between them (see SectionRun).
+    private readonly bool _sectionRunsByEnds;
 
     /// <summary>Memmap-space span above which the arena refuses a world (the validator refuses it first).</summary>
     public const ulong MaxSpan = 1UL << 34;
@@ -116,6 +120,10 @@ public sealed unsafe class MemmapArena : IDisposable
                     ulong coded = Trunc(map - _f.SectionStart(s) * _sz); // sparse_encode_mem_map
                     _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
                 }
+                var bases = secs.Select(s => _f.SectionMemmapBase(s)!.Value).Order().ToArray();
+                bool apart = true;
+                for (int i = 1; i < bases.Length; i++) apart &= bases[i - 1] + _f.SectionMemmapBytes <= bases[i];
+                _sectionRunsByEnds = apart && secs[^1] <= _sectionsMask;
                 break;
             }
         }
@@ -242,29 +250,59 @@ public sealed unsafe class MemmapArena : IDisposable
         return _m.SectionInPageFlags ? (*(ulong*)(r + OffFlags) >> _sectionsShift) & _sectionsMask : 0;
     }
 
-    /// <summary>The section numbers in the flags words, for a loop that reads many of them (num_pages_contiguous).</summary>
-    public SectionFlagsView SectionFlags => new(_base, _span, _wide, _sectionsShift, _sectionsMask);
-
     /// <summary>
-    /// page_to_section for pages known to sit on a record boundary (a checked page plus whole records), with
-    /// the arena's geometry held in locals: an initialised record in the arena is read straight from memory,
-    /// anything else is left to the checked <see cref="PageToSection"/>.
+    /// The section half of num_pages_contiguous for a stretch the pointer test already accepted: the first j in
+    /// [<paramref name="from"/>, n) whose record, <paramref name="first"/> + j·sizeof(struct page), holds another
+    /// section number than <paramref name="want"/> (the one <paramref name="first"/>, a checked record, holds);
+    /// n if there is none. The records read are whole records on from a checked one.
     /// </summary>
-    public readonly struct SectionFlagsView(byte* b, ulong span, bool wide, int shift, ulong mask)
+    /// <remarks>
+    /// A section's memmap is one block of PAGES_PER_SECTION records, so where <see cref="_sectionRunsByEnds"/>
+    /// holds, a record saying section s at both ends of a stretch means the whole stretch is in that memmap:
+    /// the stretch is checked by the last record of each block of <see cref="SectionBlock"/> and read record by
+    /// record only in the block where the section changes (or whose last record is no struct page). The kernel
+    /// reads every record; the answer is the same index, and a record between two of the same section can
+    /// be neither a hole nor another section's.
+    /// </remarks>
+    public int SectionRun(ulong first, ulong want, int from, int n)
     {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public bool TryRead(ulong page, out ulong section)
+        ulong off0 = _wide ? first - (ulong)_base : (ulong)(uint)first - NarrowBias;
+        ulong last = (ulong)(n - 1) * _sz;
+        int j = from;
+        if (_sectionRunsByEnds && off0 + last < _span && (_wide || (ulong)(uint)first + last <= uint.MaxValue))
         {
-            ulong off = wide ? page - (ulong)b : (ulong)(uint)page - NarrowBias;
-            if (off < span && b[off + OffMark] == Mark)
+            byte* rec0 = _base + off0;
+            int shift = _sectionsShift;
+            ulong mask = _sectionsMask, sz = _sz;
+            while (j < n)
             {
-                section = (*(ulong*)(b + off + OffFlags) >> shift) & mask;
-                return true;
+                int end = Math.Min(j + SectionBlock, n) - 1;
+                byte* r = rec0 + (ulong)end * sz;
+                // A record not touched yet is set up here (as memmap_init wrote it: no effect on the outcome);
+                // one that is no struct page at all sends the block to the record-by-record loop.
+                if ((r[OffMark] == Mark || TryRecord(Add(first, end), out _)) && ((*(ulong*)r >> shift) & mask) == want)
+                {
+                    j = end + 1;
+                    continue;
+                }
+                for (; j <= end; j++)
+                {
+                    byte* q = rec0 + (ulong)j * sz;
+                    ulong s = q[OffMark] == Mark ? (*(ulong*)q >> shift) & mask : PageToSection(Add(first, j));
+                    if (s != want) return j;
+                }
             }
-            section = 0;
-            return false;
+            return n;
         }
+        // Anything else (aliasing section numbers, a run leaving the arena, a 32-bit wrap): record by record,
+        // through the checked read, as the kernel's loop goes.
+        for (; j < n; j++)
+            if (PageToSection(Add(first, j)) != want) return j;
+        return n;
     }
+
+    /// <summary>Records per block in <see cref="SectionRun"/>: one record read per block on a run inside one section.</summary>
+    private const int SectionBlock = 32;
 
     public ulong PageToPfn(ulong page)
     {

@@ -25,6 +25,8 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     private readonly int _pshift; // PAGE_SHIFT: x / PAGE_SIZE as a shift in the per-page paths
     private readonly List<TrapBuffer> _buffers = [];
     private TrapBuffer? _iterBvecs;
+    private readonly PointerRun<ulong> _run64; // num_pages_contiguous's pointer test, one of the two by word size
+    private readonly PointerRun<uint> _run32;
 
     /// <summary>PAGE_PTRS_PER_BVEC = sizeof(struct bio_vec) / sizeof(struct page *).</summary>
     public static readonly int PagePtrsPerBvec = Marshal.SizeOf<TBvec>() / Marshal.SizeOf<TPtr>();
@@ -38,6 +40,8 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         _a = arena;
         _ps = _m.PageSize;
         _pshift = _m.PageShift;
+        _run64 = new PointerRun<ulong>(arena.StructPageSize);
+        _run32 = new PointerRun<uint>((uint)arena.StructPageSize);
     }
 
     public MemmapArena Arena => _a;
@@ -80,34 +84,45 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
 
     // ---------------------------------------------------------------- num_pages_contiguous (mm_inline.h 929bf010)
 
+    /// <summary>
+    /// num_pages_contiguous. The pointer test runs over vectors of page pointers (<see cref="PointerRun{T}"/>);
+    /// where the section number is in the page flags, the section test then runs over the stretch the pointer
+    /// test accepted (<see cref="MemmapArena.SectionRun"/>), a chunk of <see cref="NpcChunk"/> pages at a time so
+    /// that a run ended by a section is not scanned past its chunk. The kernel interleaves the two tests per
+    /// page; the first index failing either is the same, and a section is still read only for a pointer that
+    /// compared equal. Without SECTION_IN_PAGE_FLAGS the section test is constant and the kernel's compiler
+    /// drops it, as here.
+    /// </summary>
     public int NumPagesContiguous(ReadOnlySpan<TPtr> pages)
     {
         if (pages.Length == 0) throw _log.Fatal(Diag.NpcEmpty);
-        ulong cur = W.FromPtr(pages[0]);
-        int i;
-        if (!_m.SectionInPageFlags)
-        {
-            // No section number in the page flags: the section test is constant and the compiler drops
-            // it, leaving the pointer walk (as the kernel's comment says of unproblematic configs).
-            ulong sz = _a.StructPageSize;
-            for (i = 1; i < pages.Length; i++)
-            {
-                cur = W.Is64 ? cur + sz : (uint)(cur + sz);
-                if (cur != W.FromPtr(pages[i])) break;
-            }
-            return i;
-        }
-        ulong section = _a.PageToSection(cur);
-        var flags = _a.SectionFlags;
-        ulong step = _a.StructPageSize;
-        for (i = 1; i < pages.Length; i++)
-        {
-            cur = W.Is64 ? cur + step : (uint)(cur + step);
-            if (cur != W.FromPtr(pages[i])) break;
-            // cur is pages[0] (a checked struct page) plus whole records: the record-aligned read holds.
-            if (!flags.TryRead(cur, out ulong s)) s = _a.PageToSection(cur);
-            if (s != section) break;
-        }
-        return i;
+        return _m.SectionInPageFlags ? NpcWithSections(pages) : PointerRunOf(pages);
     }
+
+    /// <summary>num_pages_contiguous where the section is in the page flags (kept out of line: the pointer-only
+    /// path then needs no stack frame of its own).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private int NpcWithSections(ReadOnlySpan<TPtr> pages)
+    {
+        ulong first = W.FromPtr(pages[0]);
+        ulong section = _a.PageToSection(first);
+        int n = pages.Length, done = 1; // pages[0 .. done) passed both tests
+        while (done < n)
+        {
+            int end = Math.Min(done + NpcChunk, n);
+            // Relative to pages[done − 1], which is first + (done − 1) records: the same pointer test.
+            int stop = done - 1 + PointerRunOf(pages[(done - 1)..end]);
+            int s = _a.SectionRun(first, section, done, stop);
+            if (s < stop || stop < end) return s;
+            done = end;
+        }
+        return n;
+    }
+
+    /// <summary>Pages per chunk of the interleaved pointer and section tests (2 KiB of 64-bit page pointers).</summary>
+    private const int NpcChunk = 256;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private int PointerRunOf(ReadOnlySpan<TPtr> pages)
+        => W.Is64 ? _run64.Length(MemoryMarshal.Cast<TPtr, ulong>(pages)) : _run32.Length(MemoryMarshal.Cast<TPtr, uint>(pages));
 }
