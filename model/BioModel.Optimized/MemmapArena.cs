@@ -53,6 +53,9 @@ public sealed unsafe class MemmapArena : IDisposable
     // section memmaps overlapping: two records that both say section s then lie in the one memmap of s, and so
     // does every record between them (see SectionRun).
     private readonly bool _sectionRunsByEnds;
+    private readonly bool _vmemmap;      // pfn_to_page is vmemmap + pfn: the per-page GUP loop does it inline
+    private readonly int _pfnSectionShift;
+    private readonly int _pfnPageShift;  // PAGE_SHIFT
 
     /// <summary>Memmap-space span above which the arena refuses a world (the validator refuses it first).</summary>
     public const ulong MaxSpan = 1UL << 34;
@@ -70,6 +73,9 @@ public sealed unsafe class MemmapArena : IDisposable
         _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
         _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
         foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
+        _vmemmap = _m.Model == MemoryModel.SparsememVmemmap && _szShift >= 0;
+        _pfnSectionShift = _m.PfnSectionShift;
+        _pfnPageShift = _m.PageShift;
         _anyZoneDevice = _m.ZoneDevice && w.Pgmaps.Length > 0;
 
         ulong lo = ulong.MaxValue, hi = 0;
@@ -226,6 +232,22 @@ public sealed unsafe class MemmapArena : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="PfnToPage"/> for the per-page loops: in SPARSEMEM_VMEMMAP (with a power-of-two sizeof(struct
+    /// page)) the present-section test and vmemmap + pfn inline; every other case, and a PFN with no memmap,
+    /// through <see cref="PfnToPage"/>.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ulong PfnToPageInline(ulong pfn)
+    {
+        if (_vmemmap)
+        {
+            ulong s = (pfn >> _pfnSectionShift) - _presentMin;
+            if (s < (ulong)_presentSec.Length && _presentSec[s]) return Trunc(_memMap + (pfn << _szShift));
+        }
+        return PfnToPage(pfn);
+    }
+
     private bool IsPresent(ulong pfn)
     {
         ulong s = (pfn >> _m.PfnSectionShift) - _presentMin;
@@ -322,11 +344,23 @@ public sealed unsafe class MemmapArena : IDisposable
         }
     }
 
-    public ulong PageToPhys(ulong page) => PageToPfn(page) << _m.PageShift;
+    /// <summary>page_to_phys; in SPARSEMEM_VMEMMAP a set-up record's PFN is (page − vmemmap) / sizeof(struct page), inline.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ulong PageToPhys(ulong page)
+    {
+        if (_vmemmap && _wide)
+        {
+            ulong off = page - (ulong)_base;
+            if (off < _span && (off & _alignMask) == 0 && _base[off + OffMark] == Mark)
+                return ((page - _memMap) >> _szShift) << _pfnPageShift;
+        }
+        return PageToPfn(page) << _pfnPageShift;
+    }
 
     // ---------------------------------------------------------------- folios and zone device
 
     /// <summary>page_folio: compound_head.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public ulong PageFolio(ulong page)
     {
         ulong head = *(ulong*)(Rec(page) + OffHead);
@@ -358,9 +392,11 @@ public sealed unsafe class MemmapArena : IDisposable
     /// <summary>page_pgmap: the folio's pgmap id (0 without ZONE_DEVICE).</summary>
     public int PagePgmap(ulong page) => _m.ZoneDevice ? *(int*)(Rec(PageFolio(page)) + OffPgmap) : 0;
 
-    public bool SamePgmap(ulong a, ulong b)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool SamePgmap(ulong a, ulong b) => !_anyZoneDevice || SamePgmapRead(a, b);
+
+    private bool SamePgmapRead(ulong a, ulong b)
     {
-        if (!_anyZoneDevice) return true;
         bool za = IsZoneDevicePage(a), zb = IsZoneDevicePage(b);
         if (za != zb) return false;
         return !za || PagePgmap(a) == PagePgmap(b);
@@ -375,9 +411,11 @@ public sealed unsafe class MemmapArena : IDisposable
     /// <see cref="Compatible"/> and <see cref="SamePgmap"/> of one pair together, reading each page's flags once
     /// (bio_add_page asks both of the last bvec's page and the new one).
     /// </summary>
-    public (bool Compatible, bool Same) PgmapRelation(ulong a, ulong b)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public (bool Compatible, bool Same) PgmapRelation(ulong a, ulong b) => _anyZoneDevice ? PgmapRelationRead(a, b) : (true, true);
+
+    private (bool Compatible, bool Same) PgmapRelationRead(ulong a, ulong b)
     {
-        if (!_anyZoneDevice) return (true, true);
         bool za = (*(ulong*)(Rec(a) + OffFlags) & PgZoneDevice) != 0, zb = (*(ulong*)(Rec(b) + OffFlags) & PgZoneDevice) != 0;
         if (!za && !zb) return (true, true);
         int pa = za ? PagePgmap(a) : 0, pb = zb ? PagePgmap(b) : 0;
@@ -399,17 +437,85 @@ public sealed unsafe class MemmapArena : IDisposable
     /// The pin step of GUP for one page, reading its record once: false (nothing pinned) when the page is
     /// P2PDMA and <paramref name="p2pAllowed"/> is not set; otherwise the page is pinned.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool TryPinUser(ulong page, bool p2pAllowed)
     {
         byte* r = Rec(page);
-        if (!p2pAllowed && _m.PciP2pdma && _anyZoneDevice && (*(ulong*)(r + OffFlags) & PgZoneDevice) != 0
-            && _pgmapTypes[PagePgmap(page)] == MemoryType.PciP2pdma)
+        if (_anyZoneDevice && (*(ulong*)(r + OffFlags) & PgZoneDevice) != 0 && !p2pAllowed && IsP2pdmaDevicePage(page))
             return false;
         int* pins = (int*)(r + OffPins);
         if (*pins == 0) _pinned.Add(page);
         (*pins)++;
         return true;
     }
+
+    /// <summary>
+    /// The common case of GUP's per-page loop, with the arena's geometry in locals: consecutive user pages, each
+    /// mapped (read-only only when <paramref name="write"/> is not set) to a PFN with a struct page, pinned
+    /// into <paramref name="pages"/>. Returns how many it pinned; it stops before the first page that is anything
+    /// else (a hole, no pin, a read-only page for FOLL_WRITE, a PFN without memmap), which
+    /// the caller's general loop then takes. Only in SPARSEMEM_VMEMMAP on a 64-bit kernel with no ZONE_DEVICE page
+    /// (P2PDMA cannot come up); 0 elsewhere. The pins in the records are written inside the loop, so a field read
+    /// there would be re-read every page: everything it needs is read once, before.
+    /// </summary>
+    public int PinUserRun(ReadOnlySpan<VirtPage> ptes, bool write, Span<ulong> pages)
+    {
+        if (!_vmemmap || !_wide || _anyZoneDevice) return 0;
+        int n = Math.Min(ptes.Length, pages.Length);
+        byte* b = _base;
+        ulong span = _span, memMapOff = _memMap - (ulong)_base, pmin = _presentMin;
+        int pss = _pfnSectionShift, szs = _szShift;
+        bool[] present = _presentSec;
+        var touched = _pinned;
+        int i;
+        for (i = 0; i < n; i++)
+        {
+            ref readonly VirtPage vp = ref ptes[i];
+            if (vp.Kind != MappingKind.Mapped && (vp.Kind != MappingKind.ReadOnly || write)) break;
+            ulong pfn = vp.Pfn, sec = (pfn >> pss) - pmin;
+            if (sec >= (ulong)present.Length || !present[sec]) break;
+            ulong off = memMapOff + (pfn << szs);
+            ulong page = (ulong)b + off;
+            if (off >= span || (b[off + OffMark] != Mark && !TryRecord(page, out _))) break;
+            int* pins = (int*)(b + off + OffPins);
+            if (*pins == 0) touched.Add(page);
+            (*pins)++;
+            pages[i] = page;
+        }
+        return i;
+    }
+
+    /// <summary>
+    /// The page loop of get_contig_folio_len on a 64-bit kernel, with the arena's geometry in locals: how many of
+    /// <paramref name="pages"/> go on the run that ends at <paramref name="prev"/> — each the struct page right
+    /// after the one before and in <paramref name="folio"/> by its compound_head. A record that is not set up
+    /// (or a pointer that is no record) is read through the checked <see cref="PageFolio"/>, as everywhere else.
+    /// </summary>
+    public int FolioRun(ReadOnlySpan<ulong> pages, ulong prev, ulong folio)
+    {
+        byte* b = _base;
+        ulong span = _span, align = _alignMask, sz = _sz;
+        int i;
+        for (i = 0; i < pages.Length; i++)
+        {
+            ulong p = pages[i];
+            if (p != prev + sz) break; // the pointer test first: no memory
+            ulong off = p - (ulong)b;
+            ulong f;
+            if (off < span && (off & align) == 0 && b[off + OffMark] == Mark)
+            {
+                ulong head = *(ulong*)(b + off + OffHead);
+                f = (head & 1) != 0 ? head & ~1UL : p;
+            }
+            else f = PageFolio(p);
+            if (f != folio) break;
+            prev = p;
+        }
+        return i;
+    }
+
+    /// <summary>A ZONE_DEVICE page's pgmap is PCI_P2PDMA (and the config has PCI_P2PDMA).</summary>
+    private bool IsP2pdmaDevicePage(ulong page) => _m.PciP2pdma && _pgmapTypes[PagePgmap(page)] == MemoryType.PciP2pdma;
 
     public void Unpin(ulong page)
     {

@@ -68,10 +68,10 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         ulong vecEndAddr = unchecked(_a.PageToPhys(bvPage) + bvEnd - 1);
         ulong pageAddr = _a.PageToPhys(page);
         if (unchecked(vecEndAddr + 1) != unchecked(pageAddr + off)) return false;
-        if (_m.XenGuest && !XenMergeable(bvPage, bvLen, bvOff, page)) return false;
-        if ((vecEndAddr & _m.PageMask) != (unchecked(pageAddr + off) & _m.PageMask))
+        if (_xen && !XenMergeable(bvPage, bvLen, bvOff, page)) return false;
+        if ((vecEndAddr & _pageMask) != (unchecked(pageAddr + off) & _pageMask))
         {
-            if (_m.Kmsan) return false;
+            if (_kmsan) return false;
             if (_a.Add(bvPage, bvEnd >> _pshift) != _a.Add(page, off >> _pshift)) return false;
         }
         W.SetLen(ref bv, unchecked(bvLen + len));
@@ -92,12 +92,12 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>biovec_phys_mergeable (block/blk.h with the pgmap test of 13920e4b7b78).</summary>
     public bool BiovecPhysMergeable(QueueLimits q, in TBvec v1, in TBvec v2)
     {
-        if (_m.Kmsan) return false;
+        if (_kmsan) return false;
         ulong p1 = W.PageOf(v1), p2 = W.PageOf(v2);
         ulong a1 = _a.PageToPhys(p1) + W.OffsetOf(v1), a2 = _a.PageToPhys(p2) + W.OffsetOf(v2);
         if (a1 + W.LenOf(v1) != a2) return false;
         if (!_a.SamePgmap(p1, p2)) return false;
-        if (_m.XenGuest && !XenMergeable(p1, W.LenOf(v1), W.OffsetOf(v1), p2)) return false;
+        if (_xen && !XenMergeable(p1, W.LenOf(v1), W.OffsetOf(v1), p2)) return false;
         return (a1 | q.SegBoundaryMask) == (unchecked(a2 + W.LenOf(v2) - 1) | q.SegBoundaryMask);
     }
 

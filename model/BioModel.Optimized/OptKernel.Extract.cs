@@ -24,7 +24,15 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         var user = _w.User.Pages.Items;
         ulong ubase = _w.User.Base;
         int shift = _m.PageShift;
-        for (uint i = 0; i < n; i++)
+        uint i = 0;
+        if (W.Is64 && addr >= ubase && ((addr - ubase) >> shift) < (ulong)user.Length)
+        {
+            // The plain pages in one go (MemmapArena.PinUserRun); the loop below takes what it stops at.
+            int from = (int)((addr - ubase) >> shift);
+            var ptes = user.AsSpan(from, (int)Math.Min(n, (ulong)(user.Length - from)));
+            i = (uint)_a.PinUserRun(ptes, write, MemoryMarshal.Cast<TPtr, ulong>(pages));
+        }
+        for (; i < n; i++)
         {
             ulong va = addr + i * _ps;
             ulong idx = (va - ubase) >> shift;
@@ -34,7 +42,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             else if (vp.Kind == MappingKind.ReadOnly && write) err = -Errno.EFAULT;
             else
             {
-                ulong page = _a.PfnToPage(vp.Pfn);
+                ulong page = _a.PfnToPageInline(vp.Pfn);
                 if (!_a.TryPinUser(page, p2pdma)) err = -Errno.EREMOTEIO;
                 else
                 {
@@ -208,17 +216,34 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         ulong first = W.FromPtr(pages[start]);
         ulong folio = _a.FolioAndOrder(first, out int order);
         ulong contig = Math.Min(_ps - offset, left);
-        ulong folioOffset = _ps * (ulong)_a.Diff(first, folio) + offset;
+        ulong folioOffset = ((ulong)_a.Diff(first, folio) << _pshift) + offset;
         ulong len = Math.Min((_ps << order) - folioOffset, left);
         left -= contig;
         ulong maxPages = (offset + len + _ps - 1) >> _pshift;
+        nr = 1;
+        if (maxPages <= 1) return (uint)contig; // an order-0 folio, a folio's last page: the loop would not run
         int i;
+        if (W.Is64)
+        {
+            // The same loop in MemmapArena.FolioRun; each page after the first adds min(PAGE_SIZE, what is left),
+            // so k of them add min(k·PAGE_SIZE, left).
+            ulong more = maxPages > 0 ? maxPages - 1 : 0;
+            int avail = count - start - 1, want = (int)Math.Min(more, (ulong)avail);
+            int k = _a.FolioRun(MemoryMarshal.Cast<TPtr, ulong>(pages).Slice(start + 1, want), first, folio);
+            if (k == want && (ulong)want < more) throw _log.Fatal(Diag.ContigPastPages(count, count));
+            contig += Math.Min((ulong)k << _pshift, left);
+            nr = k + 1;
+            return (uint)contig;
+        }
+        ulong sz = _a.StructPageSize, prev = first;
         for (i = 1; (ulong)i < maxPages; i++)
         {
             ulong next = Math.Min(_ps, left);
             if (start + i >= count) throw _log.Fatal(Diag.ContigPastPages(start + i, count));
             ulong p = W.FromPtr(pages[start + i]);
-            if (p != _a.Add(W.FromPtr(pages[start + i - 1]), 1) || _a.PageFolio(p) != folio) break;
+            // The pointer test first (no memory), then the page's compound_head.
+            if (p != (W.Is64 ? prev + sz : (uint)(prev + sz)) || _a.PageFolio(p) != folio) break;
+            prev = p;
             contig += next;
             left -= next;
         }

@@ -23,6 +23,8 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     private readonly MemmapArena _a;
     private readonly ulong _ps;
     private readonly int _pshift; // PAGE_SHIFT: x / PAGE_SIZE as a shift in the per-page paths
+    private readonly ulong _pageMask; // PAGE_MASK, and the two switches bio_add_page's merge asks on every call,
+    private readonly bool _kmsan, _xen; // held here rather than re-derived from the machine each time
     private readonly List<TrapBuffer> _buffers = [];
     private TrapBuffer? _iterBvecs;
     private readonly PointerRun<ulong> _run64; // num_pages_contiguous's pointer test, one of the two by word size
@@ -40,6 +42,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         _a = arena;
         _ps = _m.PageSize;
         _pshift = _m.PageShift;
+        _pageMask = _m.PageMask;
+        _kmsan = _m.Kmsan;
+        _xen = _m.XenGuest;
         _run64 = new PointerRun<ulong>(arena.StructPageSize);
         _run32 = new PointerRun<uint>((uint)arena.StructPageSize);
     }
