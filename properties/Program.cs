@@ -53,7 +53,11 @@ namespace BioModel.Properties
             return m.AllAsExpected;
         }
 
-        public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+        /// <summary>
+        /// Runs one command. <paramref name="profileOverride"/> replaces BIOMODEL_PROFILE / BIOMODEL_SEED (tests that
+        /// assert what the default profile prints pass <see cref="Profile.Ci"/>, so the environment cannot change them).
+        /// </summary>
+        public static int Run(string[] args, TextWriter stdout, TextWriter stderr, Profile? profileOverride = null)
         {
             try
             {
@@ -62,7 +66,7 @@ namespace BioModel.Properties
                 {
                     case "check":
                     {
-                        var profile = Profile.FromEnvironment();
+                        var profile = (profileOverride ?? Profile.FromEnvironment());
                         var ids = new List<string>();
                         string? replay = null;
                         for (int i = 1; i < args.Length; i++)
@@ -91,7 +95,7 @@ namespace BioModel.Properties
                         int n = 20000;
                         if (args.Length > 2 || (args.Length == 2 && (!int.TryParse(args[1], out n) || n <= 0)))
                         { stderr.WriteLine("throughput takes one positive number of cases"); return 2; }
-                        var profile = Profile.FromEnvironment();
+                        var profile = (profileOverride ?? Profile.FromEnvironment());
                         var rows = Throughput.Measure(profile, n, out int diffs);
                         Throughput.Print(profile, n, rows, diffs, stdout);
                         return diffs == 0 ? 0 : 1;
@@ -110,7 +114,7 @@ namespace BioModel.Properties
                     }
                     case "bad-input":
                     {
-                        var profile = Profile.FromEnvironment();
+                        var profile = (profileOverride ?? Profile.FromEnvironment());
                         int n = BadInput.DefaultInputs(profile);
                         if (args.Length > 2 || (args.Length == 2 && (!int.TryParse(args[1], out n) || n <= 0)))
                         { stderr.WriteLine("bad-input takes one positive number of inputs"); return 2; }
@@ -120,13 +124,13 @@ namespace BioModel.Properties
                     }
                     case "matrix":
                         if (args.Length != 1) { stderr.WriteLine(Usage); return 2; }
-                        return PrintMatrix(Profile.FromEnvironment(), stdout) ? 0 : 1;
+                        return PrintMatrix((profileOverride ?? Profile.FromEnvironment()), stdout) ? 0 : 1;
                     case "cell":
                     {
                         if (args.Length is not (3 or 5) || (args.Length == 5 && args[3] != "--replay")) { stderr.WriteLine(Usage); return 2; }
                         var row = VerdictMatrix.Row(args[1], args[2]);
                         var spec = row.Cell(args[2])!;
-                        var run = VerdictMatrix.RunCell(row, spec.Property, Profile.FromEnvironment(), args.Length == 5 ? args[4] : null);
+                        var run = VerdictMatrix.RunCell(row, spec.Property, (profileOverride ?? Profile.FromEnvironment()), args.Length == 5 ? args[4] : null);
                         var cell = new CellResult(row, spec, run);
                         stdout.Write(VerdictMatrix.FormatCell(cell));
                         return cell.AsExpected ? 0 : 1;

@@ -6,11 +6,12 @@ namespace BioModel.Tests;
 /// <summary>The main job (the README's first command) and its other commands, run in-process.</summary>
 public sealed class MainJobTests
 {
+    /// <summary>A command of the main job in the default profile (as the README runs it), whatever BIOMODEL_PROFILE says.</summary>
     private static (int Code, string Out, string Err) Cli(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        int code = BioModel.Properties.Cli.Run(args, o, e);
+        int code = BioModel.Properties.Cli.Run(args, o, e, Profile.Ci);
         return (code, o.ToString(), e.ToString());
     }
 

@@ -317,7 +317,8 @@ public static class VerdictMatrix
     public static PropertyRun RunCell(MatrixRow row, string id, Profile profile, string? replay = null)
     {
         using var _ = Ref.Use(ReferenceModel.For(row.Variant));
-        return PropertyChecker.Run(CellDef(row, id), profile, replay);
+        // A cell's verdict includes the size of its counterexample: cells always shrink, whatever the profile.
+        return PropertyChecker.Run(CellDef(row, id), profile with { Shrinks = true }, replay);
     }
 
     private static readonly ConcurrentDictionary<Profile, Lazy<MatrixResult>> Cache = new();

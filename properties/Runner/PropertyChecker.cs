@@ -90,7 +90,7 @@ public static class PropertyChecker
             }
         }
         var run = RunGenerated(def, profile, replay, keep ? null : report);
-        if (keep && run.Counterexample is { } found)
+        if (keep && profile.Shrinks && run.Counterexample is { } found)
             run = run with { Counterexample = found with { SavedAs = regressions!.Save(def, found) } };
         return keep ? Reported(run, report) : run;
     }
@@ -103,8 +103,8 @@ public static class PropertyChecker
 
     private static PropertyRun RunGenerated(PropertyDef def, Profile profile, string? replay, Action<string>? report)
     {
-        var arb = Arb.From(GenFor(def), c => ShrinkCandidates(def, c));
-        var recorder = new Recorder(def, report);
+        var arb = profile.Shrinks ? Arb.From(GenFor(def), c => ShrinkCandidates(def, c)) : Arb.From(GenFor(def));
+        var recorder = new Recorder(def, report, profile.Shrinks);
         var prop = Prop.ForAll(arb, (Case c) => CheckCase(def, c).Ok);
         Replay rp;
         int maxTest = profile.CasesFor(def);
@@ -169,7 +169,7 @@ public static class PropertyChecker
         catch (Exception e) { return Verdict.Fail($"the check threw {e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}"); }
     }
 
-    private sealed class Recorder(PropertyDef def, Action<string>? report) : IRunner
+    private sealed class Recorder(PropertyDef def, Action<string>? report, bool shrinks) : IRunner
     {
         private readonly Dictionary<string, int> _classes = new(StringComparer.Ordinal);
         private int _tests;
@@ -207,7 +207,7 @@ public static class PropertyChecker
                 {
                     cases = f.Item1.NumberOfTests;
                     var original = (Case)f.Item2.Head;
-                    var (shrunk, more) = Minimize(d, (Case)f.Item3.Head);
+                    var (shrunk, more) = shrinks ? Minimize(d, (Case)f.Item3.Head) : ((Case)f.Item3.Head, 0);
                     var verdict = CheckCase(d, shrunk);
                     var rnd = f.Item6; // the seed of the failing test (Item5 is the run's first seed)
                     cx = new Counterexample(shrunk, original, verdict.Message, f.Item1.NumberOfShrinks + more, f.Item1.NumberOfTests,
