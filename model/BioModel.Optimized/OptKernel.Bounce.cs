@@ -212,7 +212,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             ulong len = Math.Min(total, OneMiB);
             if (len > 2 * minsize) len = RoundDownPow2(len);
             if (bio.Size > BioLimits.BioMaxSize - len) break;
-            if (FolioAllocGreedy(ref len, minsize) is not { } head) break;
+            ulong? got = FolioAllocGreedy(ref len, minsize);
+            if (got is null) break;
+            ulong head = got.Value;
             if (len > BioLimits.BioMaxSize) _log.Warn(Diag.AddFolioNofailTooLong);
             vecs[bio.Vcnt++] = W.Make(head, (uint)len, 0);
             bio.Size = unchecked(bio.Size + (uint)len);
@@ -239,7 +241,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     public (long Ret, Bio Bio) BounceRead(Bio entry, BioState bio, IterState it, ulong maxlen, ulong minsize)
     {
         ulong len = Math.Min(Math.Min(it.Count, maxlen), OneMiB);
-        if (FolioAllocGreedy(ref len, minsize) is not { } head) return (-Errno.ENOMEM, entry);
+        ulong? got = FolioAllocGreedy(ref len, minsize);
+        if (got is null) return (-Errno.ENOMEM, entry);
+        ulong head = got.Value;
         var vecs = BioVecs(bio);
         int room = Math.Max(0, bio.MaxVecs - 1);
         int nr = bio.Vcnt;

@@ -37,7 +37,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             ulong va = addr + i * _ps;
             ulong idx = (va - ubase) >> shift;
             var vp = va >= ubase && idx < (ulong)user.Length ? user[(int)idx] : VirtPage.Hole;
-            long err;
+            long err = 0; // every path below assigns it (initialised so that mutants compile: scripts/mutation.sh)
             if (vp.Kind is MappingKind.Unmapped or MappingKind.NoPin) err = -Errno.EFAULT;
             else if (vp.Kind == MappingKind.ReadOnly && write) err = -Errno.EFAULT;
             else
@@ -70,7 +70,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             case IterType.Ubuf:
             case IterType.Iovec:
             {
-                ulong addr;
+                ulong addr = 0; // assigned on both paths below (initialised so that mutants compile)
                 if (it.Type == IterType.Ubuf) addr = it.Ubuf + it.IovOffset;
                 else
                 {
@@ -103,7 +103,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             }
             case IterType.Kvec:
             {
-                ulong skip = it.IovOffset, size;
+                ulong skip = it.IovOffset, size = 0; // size: assigned in the loop (initialised so that mutants compile)
                 while (true)
                 {
                     if (it.NrSegs == 0) return 0;
