@@ -1,0 +1,277 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using BioModel.Core;
+using BioModel.Optimized;
+using BioModel.Reference;
+using static BioModel.Tests.TestWorlds;
+
+namespace BioModel.Tests;
+
+/// <summary>
+/// Cases the last mutation run showed the optimized kernel's tests did not decide: caller-contract paths
+/// (ranges that are not one memmap stretch, pgmap boundaries inside a bvec), iterator boundaries (revert to
+/// exactly the start, past it, MAX_RW_COUNT), probes of used-up iterators and the trap-buffer bookkeeping.
+/// Every operation runs in both models; the outcomes must be equal and the values are worked out by hand.
+/// </summary>
+public sealed class MutationKernelTests
+{
+    private static Outcome Both(World w, Operation op)
+    {
+        var r = ReferenceModel.Instance.Run(w, op);
+        var o = OptimizedModel.Instance.Run(w, op);
+        Assert.Equal(r, o);
+        return o;
+    }
+
+    private static BioAddOp Calls(Bio bio, params AddCall[] calls) => new(bio, calls.ToEqArray());
+
+    private static AddCall Add(ulong pfn, ulong off, ulong len) => new(AddFn.BioAddPage, pfn, len, off);
+
+    private static AddCall Raw(ulong pfn, ulong off, ulong len) => new(AddFn.RawBioAddPage, pfn, len, off);
+
+    // ---------------------------------------------------------------- caller range: one memmap stretch
+
+    [Fact]
+    public void A_range_into_a_padded_next_section_is_reported_by_bio_add_page()
+    {
+        // Page 0xf is the last of section 0; with padded placement section 1's memmap does not follow it.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
+        Assert.Equal([0x1000L], o.Returns);
+        Assert.Equal([new BvecDesc(0xf, 0x1000, 0x800)], o.Bio!.Vecs);
+        Assert.Equal([Diag.RangeNotContiguous("bio_add_page", 0xf, 0x1000, 0x800)], o.Violations);
+    }
+
+    [Fact]
+    public void The_same_range_in_node_buffer_placement_is_contiguous()
+    {
+        var w = Tiny(placement: MemmapPlacement.NodeBuffer());
+        var o = Both(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
+        Assert.Equal([0x1000L], o.Returns);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_merge_whose_range_leaves_the_memmap_stretch_is_reported_by_bio_add_page()
+    {
+        // The bvec ends at the end of page 0xe; page 0xf follows it physically and in the memmap, so the
+        // add merges; its own range (0xf .. 0x10) crosses into the padded section 1.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Adds(Bio.With(1, new BvecDesc(0xe, 0x1000, 0)), (0xf, 0, 0x2000)));
+        Assert.Equal([0x2000L], o.Returns);
+        Assert.Equal([new BvecDesc(0xe, 0x3000, 0)], o.Bio!.Vecs);
+        Assert.Equal([Diag.RangeNotContiguous("bio_add_page", 0xf, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_raw_add_whose_range_leaves_the_memmap_stretch_is_reported_by___bio_add_page()
+    {
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x2000)));
+        Assert.Equal([0x2000L], o.Returns);
+        Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_range_whose_ends_are_in_place_but_whose_middle_section_is_elsewhere_is_reported()
+    {
+        // Independent placement: sections 0, 2 and 3 laid out as one stretch, section 1 elsewhere. From page
+        // 0xf to page 0x20 both ends are where page + k puts them; the start of section 1 is not.
+        ulong sz = (ulong)new MemmapArena(Tiny(), new RunLog(), true).StructPageSize;
+        ulong b = MemmapPlacement.Origin;
+        var w = Tiny(placement: MemmapPlacement.Independent(b, b + 0x100 * sz, b + 0x20 * sz, b + 0x30 * sz));
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x12000)));
+        Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0x12000, 0)], o.Violations);
+        // Sections 2 and 3 alone are one stretch: no report.
+        var o2 = Both(w, Calls(Bio.Empty(2), Raw(0x2f, 0, 0x2000)));
+        Assert.Empty(o2.Violations);
+    }
+
+    [Fact]
+    public void A_zero_length_raw_add_at_offset_zero_checks_nothing()
+    {
+        // len == 0: the range is the page of the offset alone (not off + len − 1, which would wrap).
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0)));
+        Assert.Equal([new BvecDesc(0xf, 0, 0)], o.Bio!.Vecs);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_zero_length_raw_add_one_page_in_checks_that_page()
+    {
+        // off 0x1000 from the last page of section 0 names page 0x10, in the padded next section.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0x1000, 0)));
+        Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0, 0x1000)], o.Violations);
+    }
+
+    // ---------------------------------------------------------------- caller range: pgmap boundaries
+
+    private static World Pgmapped()
+        => Tiny(pgmaps: [new Pgmap(1, MemoryType.FsDax, 0x20, 4, null)]);
+
+    [Fact]
+    public void A_range_into_the_first_page_of_a_pgmap_crosses_its_start()
+    {
+        var o = Both(Pgmapped(), Calls(Bio.Empty(2), Raw(0x1f, 0, 0x2000)));
+        Assert.Equal([Diag.RangeCrossesPgmap("__bio_add_page", 0x1f, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_range_from_the_last_page_of_a_pgmap_crosses_its_end()
+    {
+        var o = Both(Pgmapped(), Calls(Bio.Empty(2), Raw(0x23, 0, 0x2000)));
+        Assert.Equal([Diag.RangeCrossesPgmap("__bio_add_page", 0x23, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_range_inside_a_pgmap_or_ending_at_its_last_page_crosses_nothing()
+    {
+        var o = Both(Pgmapped(), Calls(Bio.Empty(4), Raw(0x20, 0, 0x4000), Raw(0x1e, 0, 0x2000)));
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_bio_add_page_append_across_a_pgmap_start_is_reported_by_bio_add_page()
+    {
+        var o = Both(Pgmapped(), Adds(Bio.Empty(2), (0x1f, 0, 0x2000)));
+        Assert.Equal([0x2000L], o.Returns);
+        Assert.Equal([Diag.RangeCrossesPgmap("bio_add_page", 0x1f, 0x2000, 0)], o.Violations);
+    }
+
+    // ---------------------------------------------------------------- iov_iter_revert / advance boundaries
+
+    private static IterOp Steps(IterDesc it, params (IterStepKind K, ulong N)[] steps)
+        => new(it, steps.Select(s => new IterStep(s.K, s.N)).ToEqArray());
+
+    [Fact]
+    public void Revert_of_exactly_MAX_RW_COUNT_is_done()
+    {
+        var w = Tiny();
+        ulong max = w.Machine.MaxRwCount;
+        var o = Both(w, Steps(Ubuf(0, max), (IterStepKind.Advance, max), (IterStepKind.Revert, max)));
+        Assert.Equal([0L, (long)max], o.Returns);
+        Assert.Empty(o.Warnings);
+    }
+
+    [Fact]
+    public void Revert_of_one_byte_more_than_MAX_RW_COUNT_warns_and_changes_nothing()
+    {
+        var w = Tiny();
+        ulong max = w.Machine.MaxRwCount;
+        var o = Both(w, Steps(Ubuf(0, max + 0x1000), (IterStepKind.Advance, max + 0x1000), (IterStepKind.Revert, max + 1)));
+        Assert.Equal([0L, 0L], o.Returns);
+        Assert.Equal([Diag.RevertTooFar], o.Warnings);
+        Assert.Equal(max + 0x1000, o.Iter!.IovOffset);
+    }
+
+    [Fact]
+    public void Revert_of_zero_changes_nothing()
+    {
+        var o = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0)));
+        Assert.Equal([0xf0L, 0xf0L], o.Returns);
+        Assert.Equal(0x10UL, o.Iter!.IovOffset);
+    }
+
+    [Fact]
+    public void Reverting_a_ubuf_to_exactly_its_start_is_fine_one_byte_further_is_a_bug()
+    {
+        var ok = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x10)));
+        Assert.Equal([0xf0L, 0x100L], ok.Returns);
+        Assert.Empty(ok.Violations);
+        var bad = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x11)));
+        Assert.Equal([0xf0L], bad.Returns);
+        Assert.Equal([Diag.RevertUbufBeforeStart(1)], bad.Violations);
+    }
+
+    [Fact]
+    public void Reverting_an_iovec_into_the_previous_segment_and_before_the_first_one()
+    {
+        var it = IterDesc.ForIovec([new IoVec(UserBase, 0x100), new IoVec(UserBase + 0x1000, 0x100)]);
+        var ok = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x110)));
+        Assert.Equal([0xf0L, 0x200L], ok.Returns);
+        Assert.Equal(0, ok.Iter!.Index);
+        Assert.Equal(0UL, ok.Iter.IovOffset);
+        var bad = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x111)));
+        Assert.Equal([0xf0L], bad.Returns);
+        Assert.Equal([Diag.RevertBeforeFirst(false, 1)], bad.Violations);
+    }
+
+    [Fact]
+    public void Reverting_a_bvec_iterator_before_its_first_bvec_is_a_bug()
+    {
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0x100)]);
+        var bad = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x20), (IterStepKind.Revert, 0x21)));
+        Assert.Equal([0x1e0L], bad.Returns);
+        Assert.Equal([Diag.RevertBeforeFirst(true, 1)], bad.Violations);
+    }
+
+    [Fact]
+    public void Alignment_of_a_truncated_iovec_stops_at_the_count()
+    {
+        // Count 0x1800 of 0x2010 bytes: the second segment counts 0x800 bytes, the third (odd base) not at all.
+        var it = IterDesc.ForIovec([new IoVec(UserBase, 0x1000), new IoVec(UserBase + 0x4000, 0x1000), new IoVec(UserBase + 0x8003, 0x10)])
+            with { Count = 0x1800 };
+        var o = Both(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
+        Assert.Equal([(long)(UserBase | 0x1000 | (UserBase + 0x4000) | 0x800)], o.Returns);
+    }
+
+    [Fact]
+    public void Alignment_of_a_truncated_bvec_iterator_stops_at_the_count()
+    {
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x1000, 0), new BvecDesc(0x20, 0x1000, 0), new BvecDesc(0x30, 0x10, 3)])
+            with { Count = 0x1800 };
+        var o = Both(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
+        Assert.Equal([(long)(0x1000 | 0x800)], o.Returns);
+    }
+
+    // ---------------------------------------------------------------- trap buffers (CF-2)
+
+    private static (OptKernel<Wide, BioVec64, ulong> K, RunLog Log, MemmapArena A) Kernel(World w)
+    {
+        var log = new RunLog();
+        var a = new MemmapArena(w, log, true);
+        return (new OptKernel<Wide, BioVec64, ulong>(w, log, a), log, a);
+    }
+
+    private static void Smash(Span<byte> usable, int at)
+        => Unsafe.Add(ref MemoryMarshal.GetReference(usable), at) = 0;
+
+    [Fact]
+    public void A_byte_written_before_a_buffer_is_reported_with_its_name()
+    {
+        var (k, log, a) = Kernel(Tiny());
+        using var _ = a;
+        var b = k.NewBuffer("test buffer", 32);
+        Smash(b.Bytes, -1);
+        k.CheckAndFree();
+        Assert.Equal([Diag.TrapTouched("test buffer", -1)], log.Violations);
+    }
+
+    [Fact]
+    public void A_byte_written_after_a_buffer_is_reported_and_every_buffer_is_checked()
+    {
+        var (k, log, a) = Kernel(Tiny());
+        using var _ = a;
+        var clean = k.NewBuffer("clean", 8);
+        var b = k.NewBuffer("second", 8);
+        Smash(b.Bytes, 8 + 3);
+        k.CheckAndFree();
+        Assert.Equal([Diag.TrapTouched("second", 11)], log.Violations);
+    }
+
+    [Fact]
+    public void The_bio_and_iterator_bvec_arrays_are_trap_buffers_named_in_the_report()
+    {
+        var (k, log, a) = Kernel(Tiny());
+        using var _ = a;
+        var bio = k.LoadBio(Bio.Empty(2));
+        Smash(MemoryMarshal.AsBytes(k.BioVecs(bio)), -2);
+        k.LoadIterBvecs(IterDesc.ForBvec([new BvecDesc(0x10, 0x100, 0)]));
+        var borrowed = new BioState { BorrowedFrom = 0 };
+        Smash(MemoryMarshal.AsBytes(k.BioVecs(borrowed)), 16);
+        k.CheckAndFree();
+        Assert.Equal([Diag.TrapTouched("bio bvec array", -2), Diag.TrapTouched("iterator bvec array", 16)], log.Violations);
+    }
+}
