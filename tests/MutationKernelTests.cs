@@ -226,6 +226,129 @@ public sealed class MutationKernelTests
         Assert.Equal([(long)(0x1000 | 0x800)], o.Returns);
     }
 
+    // ---------------------------------------------------------------- the bio description
+
+    [Fact]
+    public void A_cloned_bio_refusing_an_add_is_reported_exactly_as_it_came_in()
+    {
+        // bio_iov_bvec_set's shape: the table is listed, bi_vcnt stays 0. Nothing changes, so the outcome is the
+        // entry bio, table included (rebuilding it from bi_vcnt would drop the table).
+        var bio = new Bio { MaxVecs = 0, Vecs = [new BvecDesc(0x10, 0x200, 0)], Vcnt = 0, Size = 0x200, Flags = BioFlags.Cloned };
+        var o = Both(Tiny(), Adds(bio, (0x20, 0, 0x200)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(bio, o.Bio);
+        Assert.Equal([new BvecDesc(0x10, 0x200, 0)], o.Bio!.Vecs);
+    }
+
+    private static World Big() => World.Create(new MachineConfig
+    {
+        Name = "custom", PageShift = 12, SectionSizeBits = 32, Model = MemoryModel.SparsememVmemmap, MaxPageOrder = 10,
+    }, [0UL]);
+
+    [Fact]
+    public void Bio_add_folio_of_exactly_BIO_MAX_SIZE_reaches_bio_add_page_one_byte_more_does_not()
+    {
+        // len == UINT_MAX passes bio_add_folio's test and is appended (bio_add_page returns it as int: −1, so
+        // bio_add_folio says not added); len == UINT_MAX + 1 is refused before anything is looked at.
+        var at = Both(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, uint.MaxValue, 0)]));
+        Assert.Equal([0L], at.Returns);
+        Assert.Equal([new BvecDesc(0, uint.MaxValue, 0)], at.Bio!.Vecs);
+        var past = Both(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, (ulong)uint.MaxValue + 1, 0)]));
+        Assert.Equal([0L], past.Returns);
+        Assert.Empty(past.Bio!.Vecs);
+        Assert.Empty(past.Violations);
+    }
+
+    // ---------------------------------------------------------------- KVEC: vmalloc and the direct map
+
+    private static World WithVmalloc(params VirtPage[] pages)
+        => Tiny() with { Kernel = new AddressSpace(AddressSpace.DefaultVmallocBase, pages.ToEqArray()) };
+
+    private static ExtractPagesOp KvecAt(ulong kaddr, ulong len)
+        => new(IterDesc.ForIovec([new IoVec(kaddr, len)], type: IterType.Kvec), len, 4, false);
+
+    [Fact]
+    public void A_kvec_in_the_direct_map_names_the_page_of_its_PFN()
+    {
+        var o = Both(Tiny(), KvecAt(AddressSpace.PageOffset + 0x21 * PS + 0x10, 0x100));
+        Assert.Equal([0x100L], o.Returns);
+        Assert.Equal([0x21UL], o.Pages);
+        Assert.Equal(0x10UL, o.Offset0);
+    }
+
+    [Fact]
+    public void A_kvec_in_the_direct_map_on_a_PFN_without_memmap_is_fatal()
+    {
+        var w = Tiny(sections: [0, 2]);
+        var o = Both(w, KvecAt(AddressSpace.PageOffset + 0x10 * PS, 0x100));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.KvecNoPage(AddressSpace.PageOffset + 0x10 * PS, 0x10)], o.Violations);
+    }
+
+    [Fact]
+    public void A_kvec_just_past_the_direct_map_is_unmapped()
+    {
+        ulong at = AddressSpace.PageOffset + (1UL << Tiny().Machine.MaxPhysmemBits);
+        var o = Both(Tiny(), KvecAt(at, 0x100));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.KvecUnmapped(at)], o.Violations);
+        ulong below = AddressSpace.PageOffset - PS;
+        var o2 = Both(Tiny(), KvecAt(below, 0x100));
+        Assert.Equal([Diag.KvecUnmapped(below)], o2.Violations);
+    }
+
+    [Fact]
+    public void A_kvec_over_a_vmalloc_hole_is_fatal_and_one_at_the_end_of_vmalloc_is_unmapped()
+    {
+        var w = WithVmalloc(VirtPage.Map(0x20), VirtPage.Hole);
+        ulong b = AddressSpace.DefaultVmallocBase;
+        var ok = Both(w, KvecAt(b + 0x80, 0x80));
+        Assert.Equal([0x80L], ok.Returns);
+        Assert.Equal([0x20UL], ok.Pages);
+        var hole = Both(w, KvecAt(b + PS, 0x80));
+        Assert.Equal([Diag.KvecVmallocNull(b + PS)], hole.Violations);
+        var end = Both(w, KvecAt(b + 2 * PS, 0x80));
+        Assert.Equal([Diag.KvecUnmapped(b + 2 * PS)], end.Violations);
+    }
+
+    // ---------------------------------------------------------------- iov_iter_extract_bvecs: the alignment probe
+
+    [Fact]
+    public void The_ubuf_probe_subtracts_the_offset_from_the_count_again()
+    {
+        // iter_iov_addr = ubuf + iov_offset (0x...800), iter_iov_len = count − iov_offset = 0x1000: aligned to
+        // 0x800. Adding instead, or ubuf − iov_offset, would be off by 0x400.
+        var w = Tiny(user: [0x20, 0x21, 0x22]);
+        var it = IterDesc.ForUbuf(UserBase + 0x600, 0x1400) with { IovOffset = 0x200, Count = 0x1200 };
+        var o = Both(w, new ExtractBvecsOp(it, [], 4, 0x800, 0x7ff, false));
+        Assert.Equal([0x800L], o.Returns);
+        Assert.Equal([new BvecDesc(0x20, 0x800, 0x800)], o.Bvecs);
+    }
+
+    [Fact]
+    public void The_probe_of_a_used_up_iovec_reads_past_the_array()
+    {
+        var w = Tiny(user: [0x20]);
+        var it = IterDesc.ForIovec([new IoVec(UserBase, 0x100)]) with { Index = 1, Count = 0 };
+        var o = Both(w, new ExtractBvecsOp(it, [], 4, 0x100, 0, false));
+        Assert.Equal([Diag.ExtractProbePastEnd], o.Violations);
+        var fatal = Both(w, new ExtractBvecsOp(it, [], 4, 0x100, 0x1ff, false));
+        Assert.Empty(fatal.Returns);
+        Assert.Equal([Diag.ExtractProbePastEnd, Diag.ExtractProbeDecides], fatal.Violations);
+    }
+
+    [Fact]
+    public void A_wrapped_entries_left_extracts_into_a_scratch_array_of_that_many_pointers()
+    {
+        // nr_vecs = max_vecs + 1: entries_left wraps to 65535, and the extraction of 1100 pages runs in full
+        // before the write past bv[max_vecs] is stopped.
+        var w = Tiny(user: Enumerable.Repeat(0x20UL, 1100).ToArray());
+        var o = Both(w, new ExtractBvecsOp(Ubuf(0, 1100 * PS), [new BvecDesc(0x30, 1, 0), new BvecDesc(0x31, 1, 0)], 1, 1100 * PS, 0, false));
+        Assert.Empty(o.Returns);
+        Assert.Contains(o.Violations, x => x.Contains("nr_vecs 2 > max_vecs 1"));
+        Assert.Equal(2, o.Violations.Length);
+    }
+
     // ---------------------------------------------------------------- trap buffers (CF-2)
 
     private static (OptKernel<Wide, BioVec64, ulong> K, RunLog Log, MemmapArena A) Kernel(World w)
