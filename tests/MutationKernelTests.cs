@@ -349,6 +349,166 @@ public sealed class MutationKernelTests
         Assert.Equal(2, o.Violations.Length);
     }
 
+    // ---------------------------------------------------------------- bio_iov_iter_get_pages: release on -EINVAL
+
+    private static GetPagesOp Misaligned(Bio bio) => new(bio, Ubuf(0x4, 0x200), 0x1ff, 0);
+
+    private static Bio Pinned(params BvecDesc[] vecs) => Bio.With(4, vecs) with { Flags = BioFlags.PagePinned };
+
+    [Fact]
+    public void A_pinned_bvec_over_three_order0_folios_is_released_folio_by_folio()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Empty(o.Pins);
+        Assert.Empty(o.Violations);
+        Assert.Equal(0, o.Bio!.Vcnt);
+        Assert.False(o.Bio.Has(BioFlags.PagePinned));
+    }
+
+    [Fact]
+    public void A_pinned_bvec_from_mid_folio_into_the_next_folio_releases_one_page_of_each()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x1000, 0x800))));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Empty(o.Pins);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_pinned_bvec_starting_past_its_order0_folio_is_a_fatal_release()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x100, 0x1000))));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.ReleasePastFolio(new BvecDesc(0x10, 0x100, 0x1000), 0x1000, 0x10, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_pinned_zero_length_bvec_at_offset_0_pins_nothing_and_its_release_count_wraps()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0, 0))));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.ReleaseCountWraps(new BvecDesc(0x10, 0, 0), ulong.MaxValue / PS + 1, 0x10)], o.Violations);
+        Assert.Empty(o.Pins);
+    }
+
+    [Fact]
+    public void A_pinned_bvec_running_past_the_memmap_end_is_a_wild_page_when_pinned()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x3f, 0x2000, 0))));
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+    // ---------------------------------------------------------------- bio_iov_iter_get_pages: BVEC iterators
+
+    [Fact]
+    public void A_used_up_bvec_iterator_has_its_alignment_read_past_the_array()
+    {
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0)]) with { Index = 1, Count = 0 };
+        var o = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0, 0));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal([Diag.BvecAlignedPastEnd], o.Violations);
+        var fatal = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x1ff, 0));
+        Assert.Empty(fatal.Returns);
+        Assert.Equal([Diag.BvecAlignedPastEnd, Diag.BvecAlignedDecides], fatal.Violations);
+    }
+
+    [Fact]
+    public void The_first_bvec_offset_is_taken_with_the_iterator_offset()
+    {
+        // bv_offset 0x300 + iov_offset 0x100 = 0x400: aligned to 0x400 (0x300 − 0x100 would not be).
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x800, 0x300)]) with { IovOffset = 0x100, Count = 0x700 };
+        var o = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x3ff, 0));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(0x700u, o.Bio!.Size);
+        var bad = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x600 }, 0x3ff, 0));
+        Assert.Equal([-Errno.EINVAL], bad.Returns);
+    }
+
+    [Fact]
+    public void A_debug_kernel_checks_every_segment_from_the_iterator_offset()
+    {
+        // CONFIG_DEBUG_KERNEL: the first segment is 0xc00 + 0x400 = 0x1000 for 0x1000 bytes, then 0x1000 at 0:
+        // aligned to 4 KiB. Lengths taken as bv_len + done, or offsets as bv_offset − done, are not.
+        var w = Tiny(config: m => m with { DebugKernel = true });
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x1400, 0xc00), new BvecDesc(0x20, 0x1000, 0)]) with { IovOffset = 0x400, Count = 0x2000 };
+        var o = Both(w, new GetPagesOp(Bio.Empty(0), it, 0xfff, 0));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(0x2000u, o.Bio!.Size);
+        Assert.Equal(0UL, o.Iter!.Count);
+        var bad = Both(w, new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x2200 }, 0xfff, 0));
+        Assert.Equal([-Errno.EINVAL], bad.Returns);
+    }
+
+    [Fact]
+    public void A_bio_already_NOMERGE_stays_NOMERGE_when_its_first_page_is_P2PDMA()
+    {
+        var w = Tiny(pgmaps: [new Pgmap(1, MemoryType.PciP2pdma, 0x20, 4, "nvme0")], user: [0x10]);
+        var bio = Bio.With(4, new BvecDesc(0x20, 0x200, 0)) with { Opf = BioOpf.NoMerge };
+        var o = Both(w, new GetPagesOp(bio, Ubuf(0, 0x200), 0, 0));
+        Assert.True(o.Bio!.Opf.HasFlag(BioOpf.NoMerge));
+    }
+
+    [Fact]
+    public void A_pinned_bvec_over_an_order1_folio_and_the_next_is_released_by_folio_next()
+    {
+        var w = Tiny(folios: [new Folio(0x10, 1)], user: [0x20]);
+        var o = Both(w, Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Empty(o.Pins);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void Bio_add_folio_past_the_memmap_end_names_a_wild_page()
+    {
+        // folio_page(folio 0x3f, 1) is one struct page past the last present section.
+        var o = Both(Tiny(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0x3f, 0x100, 0x1000)]));
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+    // ---------------------------------------------------------------- num_pages_contiguous, the model itself
+
+    [Fact]
+    public void Num_pages_contiguous_of_no_pages_is_a_contract_violation()
+    {
+        var o = Both(Tiny(), new NumPagesContiguousOp([]));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.NpcEmpty], o.Violations);
+    }
+
+    [Fact]
+    public void Without_the_section_in_the_page_flags_a_run_continues_across_sections()
+    {
+        var o = Both(Tiny(MemoryModel.SparsememVmemmap), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
+        Assert.Equal([4L], o.Returns);
+        var s = Both(Tiny(MemoryModel.Sparsemem, placement: MemmapPlacement.NodeBuffer()), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
+        Assert.Equal([2L], s.Returns);
+    }
+
+    [Fact]
+    public void The_optimized_model_is_named_optimized()
+        => Assert.Equal("optimized", OptimizedModel.Instance.Name);
+
+    [Fact]
+    public void On_32_bit_a_folio_run_is_one_bvec()
+    {
+        const ulong ub = 0x1000_0000;
+        var w = World.Create(ArchPresets.Get("x86-32"), [0]);
+        w = w with
+        {
+            Folios = [new Folio(0x10, 2)],
+            User = new AddressSpace(ub, new ulong[] { 0x10, 0x11, 0x12, 0x13, 0x30 }.Select(VirtPage.Map).ToEqArray()),
+        };
+        Assert.Empty(w.Problems());
+        var o = Both(w, new ExtractBvecsOp(IterDesc.ForUbuf(ub + 0x200, 0x4400), [], 8, 0x4400, 0, false));
+        Assert.Equal([0x4400L], o.Returns);
+        Assert.Equal([new BvecDesc(0x10, 0x3e00, 0x200), new BvecDesc(0x30, 0x600, 0)], o.Bvecs);
+    }
+
     // ---------------------------------------------------------------- trap buffers (CF-2)
 
     private static (OptKernel<Wide, BioVec64, ulong> K, RunLog Log, MemmapArena A) Kernel(World w)
