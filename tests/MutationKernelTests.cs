@@ -395,6 +395,11 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_pinned_bvec_running_past_the_memmap_end_is_a_wild_page_when_pinned()
     {
+        // The pin on entry is fatal before bio_iov_iter_get_pages runs (aligned iterator: nothing else would fail).
+        var aligned = Both(Tiny(user: [0x20]), new GetPagesOp(Pinned(new BvecDesc(0x3f, 0x2000, 0)), Ubuf(0, 0x200), 0, 0));
+        Assert.Empty(aligned.Returns);
+        Assert.Single(aligned.Violations);
+        Assert.StartsWith("wild struct page pointer", aligned.Violations[0]);
         var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x3f, 0x2000, 0))));
         Assert.Empty(o.Returns);
         Assert.Single(o.Violations);
@@ -440,6 +445,10 @@ public sealed class MutationKernelTests
         Assert.Equal(0UL, o.Iter!.Count);
         var bad = Both(w, new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x2200 }, 0xfff, 0));
         Assert.Equal([-Errno.EINVAL], bad.Returns);
+        // The second segment at 0x800 is misaligned: the walk must move on to it once the first is used up.
+        var it2 = IterDesc.ForBvec([new BvecDesc(0x10, 0x1400, 0xc00), new BvecDesc(0x20, 0x1000, 0x800)]) with { IovOffset = 0x400, Count = 0x2000 };
+        var second = Both(w, new GetPagesOp(Bio.Empty(0), it2, 0xfff, 0));
+        Assert.Equal([-Errno.EINVAL], second.Returns);
     }
 
     [Fact]
