@@ -30,7 +30,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>The world's free memory as buddy free lists, and physical memory as native pages.</summary>
     public void LoadAllocatorAndMemory()
     {
+        // Stryker disable once assignment : LoadAllocatorAndMemory is called once per kernel (DirectIo), so _free is always null here
         _free ??= new FreeArea(_w.Allocator);
+        // Stryker disable once assignment : LoadAllocatorAndMemory is called once per kernel (DirectIo), so _mem is always null here
         _mem ??= new PhysStore(_m.PageShift);
     }
 
@@ -39,7 +41,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
 
     private void DisposeBounce()
     {
+        // Stryker disable once statement : only frees native memory early at the end of the run; nothing in the outcome depends on it
         _free?.Dispose();
+        // Stryker disable once statement : only frees native memory early at the end of the run; nothing in the outcome depends on it
         _mem?.Dispose();
         _free = null;
         _mem = null;
@@ -47,6 +51,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
 
     /// <summary>get_order(size): fls((size − 1) &gt;&gt; PAGE_SHIFT), 0 for size ≤ PAGE_SIZE (include/asm-generic/getorder.h).</summary>
     private int GetOrder(ulong size)
+        // Stryker disable once equality,bitwise : at size == PAGE_SIZE the other arm is 64 − lzcnt(0) = 0 as well; >> and >>> are the same shift on an unsigned operand
         => size <= _ps ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((size - 1) >> _pshift);
 
     private static ulong RoundDownPow2(ulong n) => n == 0 ? 0 : 1UL << (63 - BitOperations.LeadingZeroCount(n));
