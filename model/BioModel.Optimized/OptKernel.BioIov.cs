@@ -13,6 +13,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         ulong page = _a.Add(W.PageOf(bv), (long)first);
         for (ulong k = first; k <= last; k++, page = _a.Add(page, 1))
         {
+            // Stryker disable once statement : _a.Pin(page) reads the record through MemmapArena.Rec, whose RecChecked throws the same WildPage fatal for this page
             if (!_a.IsStructPage(page)) throw _log.Fatal(Diag.WildPage(_a.AddrOf(page)));
             _a.Pin(page);
         }
