@@ -518,6 +518,42 @@ public sealed class MutationKernelTests
         Assert.Equal([new BvecDesc(0x10, 0x3e00, 0x200), new BvecDesc(0x30, 0x600, 0)], o.Bvecs);
     }
 
+    // ---------------------------------------------------------------- direct I/O through bounce buffers
+
+    private static World Bouncing()
+        => Tiny(user: [0x20, 0x21]) with { Allocator = new PageAllocator([new Folio(0x30, 2)], 10, 10) };
+
+    private static DirectIoOp Io(Bio bio, IterDesc it, params UserWrite[] stores)
+        => new(bio, it, 0x1000, 0x200, stores.ToEqArray(), false, false);
+
+    [Fact]
+    public void A_bounce_read_keeps_the_entry_bios_other_opf_bits()
+    {
+        var bio = Bio.Empty(4) with { Opf = BioOpf.NoMerge };
+        var o = Both(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(BioOpf.NoMerge, o.Bio!.Opf & ~BioOpf.Write);
+        Assert.Empty(o.Pins);
+    }
+
+    [Fact]
+    public void A_bounce_read_into_a_bio_already_PINNED_unpins_its_user_pages_at_completion()
+    {
+        var bio = Bio.Empty(4) with { Flags = BioFlags.PagePinned };
+        var o = Both(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        Assert.Equal([0L], o.Returns);
+        Assert.True(o.Bio!.Has(BioFlags.PagePinned));
+        Assert.Empty(o.Pins);
+    }
+
+    [Fact]
+    public void A_store_in_flight_to_an_unmapped_user_page_is_fatal()
+    {
+        var o = Both(Bouncing(), Io(Bio.Empty(4), Ubuf(0, 0x200), new UserWrite(UserBase + 0x5000, 0x10, 7)));
+        Assert.Empty(o.Returns); // the run ends at the fatal store: no return is reported
+        Assert.Equal([Diag.UserStoreUnmapped(UserBase + 0x5000)], o.Violations);
+    }
+
     // ---------------------------------------------------------------- trap buffers (CF-2)
 
     private static (OptKernel<Wide, BioVec64, ulong> K, RunLog Log, MemmapArena A) Kernel(World w)
