@@ -554,6 +554,17 @@ public sealed class MutationKernelTests
         Assert.Equal([Diag.UserStoreUnmapped(UserBase + 0x5000)], o.Violations);
     }
 
+    [Fact]
+    public void Extracting_a_bvec_that_runs_past_the_memmap_end_stops_at_the_wild_page()
+    {
+        // bv_page 0x3f + 1 is past the last present section: the second page is a wild pointer.
+        var it = IterDesc.ForBvec([new BvecDesc(0x3f, 0x2000, 0)]);
+        var o = Both(Tiny(), new ExtractPagesOp(it, 0x2000, 4, false));
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
     // ---------------------------------------------------------------- trap buffers (CF-2)
 
     private static (OptKernel<Wide, BioVec64, ulong> K, RunLog Log, MemmapArena A) Kernel(World w)
