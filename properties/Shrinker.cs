@@ -262,6 +262,7 @@ public static class Shrinker
             yield return w with { Memory = new PhysicalMemory(secs.RemoveAt(i), placement) };
         }
         if (m.Kmsan) yield return w with { Machine = m with { Kmsan = false } };
+        if (m.StructPageSize != (m.Is64Bit ? 64 : 32)) yield return w with { Machine = m with { StructPageSize = m.Is64Bit ? 64 : 32 } };
         if (m.XenGuest) yield return w with { Machine = m with { XenGuest = false }, Xen = [] };
         if (!w.Xen.IsEmpty) yield return w with { Xen = [] };
         if (m.DebugKernel) yield return w with { Machine = m with { DebugKernel = false } };

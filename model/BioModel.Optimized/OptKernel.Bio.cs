@@ -7,6 +7,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     private TrapBuffer? _bioVecs;
 
     /// <summary>The bio's bi_io_vec: its own trap-padded array, or the BVEC iterator's array it borrows.</summary>
+    // Stryker disable once conditional : every BioState is made by LoadBio, which sets _bioVecs first: the null arm is never taken
     public Span<TBvec> BioVecs(BioState bio)
         => bio.BorrowedFrom >= 0 ? IterBvecs[bio.BorrowedFrom..] : _bioVecs is null ? default : _bioVecs.As<TBvec>();
 
@@ -28,8 +29,10 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>The description of a bio: the entry one when nothing changed, else the bvecs in use (or the borrowed table).</summary>
     public Bio ToDesc(BioState bio, Bio entry, IterDesc? iterEntry)
     {
+        // Stryker disable once logical : the clauses only matter with Untouched still set, and every path that changes a scalar clears Untouched: then all of them are equal at once
         bool same = bio.MaxVecs == entry.MaxVecs && bio.Vcnt == entry.Vcnt && bio.Size == entry.Size && bio.Idx == entry.Idx &&
                     bio.Done == entry.Done && bio.Flags == entry.Flags && bio.Opf == entry.Opf;
+        // Stryker disable once logical : a touched bio whose scalars all equal the entry's has the entry's bvecs in use (no path rewrites bvecs without changing bi_vcnt or bi_size, and a cloned entry is never touched), so the rebuilt description equals the entry
         if (bio.Untouched && same) return entry;
         EqArray<BvecDesc> vecs;
         if (bio.BorrowedFrom >= 0) vecs = iterEntry!.Bvecs.Skip(bio.BorrowedFrom);
@@ -56,6 +59,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         if (!_m.XenPageSizeMatches) return false;
         ulong bfn1 = _f.Bfn(_a.PageToPfn(bvPage));
         ulong bfn2 = _f.Bfn(_a.PageToPfn(page));
+        // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
         return bfn1 + (unchecked(bvOff + bvLen) >> _m.PageShift) == bfn2;
     }
 
@@ -72,6 +76,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         if ((vecEndAddr & _pageMask) != (unchecked(pageAddr + off) & _pageMask))
         {
             if (_kmsan) return false;
+            // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
             if (_a.Add(bvPage, bvEnd >> _pshift) != _a.Add(page, off >> _pshift)) return false;
         }
         W.SetLen(ref bv, unchecked(bvLen + len));
@@ -108,7 +113,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         bool Ok(ulong k) => _f.HasMemmap(pfn0 + k) && _a.PfnToPage(pfn0 + k) == _a.Add(page, (long)k);
         if (!Ok(first) || !Ok(last)) return false;
         ulong pps = _m.PagesPerSection;
+        // Stryker disable once equality : a section starting exactly at pfn0 + last: Ok(last) was checked above and Ok(start − 1) lies in a section whose own start (or first) was checked, and a section's memmap is one array
         for (ulong start = (pfn0 + first) / pps * pps + pps; start <= pfn0 + last; start += pps)
+            // Stryker disable once arithmetic : start + 1 is in the same section as start (one memmap array), so Ok(start + 1) == Ok(start); Ok(start − 1) is implied by the previous section's check
             if (!Ok(start - pfn0) || !Ok(start - pfn0 - 1)) return false;
         return true;
     }
@@ -124,8 +131,10 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>The caller's side of the bvec contract (reported, not enforced, as in the reference).</summary>
     private void CheckCallerRange(string fn, ulong page, uint len, uint off)
     {
+        // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
         ulong first = (ulong)off >> _pshift, last = len == 0 ? first : ((ulong)off + len - 1) >> _pshift;
         // Within the page itself there is nothing to check: it is its own range and no pgmap starts inside it.
+        // Stryker disable once statement : without it RangeContiguous(page, 0, 0) is Ok(0), true for any struct page, and no pgmap boundary lies strictly inside [pfn, pfn]: no report either way (a shortcut only)
         if (last == 0) return;
         if (!RangeContiguous(page, first, last))
             _log.Breach(Diag.RangeNotContiguous(fn, _a.PageToPfn(page), len, off));
@@ -154,6 +163,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         BioVecs(bio)[bio.Vcnt] = W.Make(page, len, off);
         bio.Vcnt++;
         bio.Size = unchecked(bio.Size + len);
+        // Stryker disable once boolean : Append always increments bi_vcnt, so ToDesc rebuilds the description whatever Untouched says
         bio.Untouched = false;
     }
 
@@ -185,6 +195,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
                     CheckCallerRange("bio_add_page", page, len, off);
                     last = copy;
                     bio.Size += len;
+                    // Stryker disable once boolean : a merge adds len > 0 to bi_size, so ToDesc rebuilds the description whatever Untouched says
                     bio.Untouched = false;
                     return unchecked((int)len);
                 }
@@ -200,6 +211,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     public bool AddFolio(BioState bio, ulong folio, ulong len, ulong off)
     {
         if (len > BioLimits.BioMaxSize) return false;
+        // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
         ulong page = _a.Add(folio, (long)(off >> _m.PageShift));
         return AddPage(bio, page, (uint)len, (uint)(off & ~_m.PageMask)) > 0;
     }

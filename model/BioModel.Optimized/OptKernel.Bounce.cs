@@ -30,7 +30,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>The world's free memory as buddy free lists, and physical memory as native pages.</summary>
     public void LoadAllocatorAndMemory()
     {
+        // Stryker disable once assignment : LoadAllocatorAndMemory is called once per kernel (DirectIo), so _free is always null here
         _free ??= new FreeArea(_w.Allocator);
+        // Stryker disable once assignment : LoadAllocatorAndMemory is called once per kernel (DirectIo), so _mem is always null here
         _mem ??= new PhysStore(_m.PageShift);
     }
 
@@ -39,7 +41,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
 
     private void DisposeBounce()
     {
+        // Stryker disable once statement : only frees native memory early at the end of the run; nothing in the outcome depends on it
         _free?.Dispose();
+        // Stryker disable once statement : only frees native memory early at the end of the run; nothing in the outcome depends on it
         _mem?.Dispose();
         _free = null;
         _mem = null;
@@ -47,6 +51,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
 
     /// <summary>get_order(size): fls((size − 1) &gt;&gt; PAGE_SHIFT), 0 for size ≤ PAGE_SIZE (include/asm-generic/getorder.h).</summary>
     private int GetOrder(ulong size)
+        // Stryker disable once equality,bitwise : at size == PAGE_SIZE the other arm is 64 − lzcnt(0) = 0 as well; >> and >>> are the same shift on an unsigned operand
         => size <= _ps ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((size - 1) >> _pshift);
 
     private static ulong RoundDownPow2(ulong n) => n == 0 ? 0 : 1UL << (63 - BitOperations.LeadingZeroCount(n));
@@ -76,6 +81,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         switch (_a.FolioPut(head))
         {
             case null: _log.Breach(Diag.FolioPutNotHeld(_a.PageToPfn(head))); break;
+            // Stryker disable once equality,statement : the free lists are not part of the outcome (Taken and Allocated are), and no allocation follows a folio_put within one run (a put ends BounceWrite / BounceRead or comes from the completion), so whether the block is returned cannot be observed; -1 (references left) never comes back, each bounce folio holding the one reference its allocation gave
             case int order and >= 0: _free!.Free(_a.PageToPfn(head), order); break;
         }
     }
@@ -89,6 +95,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         {
             ulong inPage = addr & (_ps - 1), len = Math.Min(n, _ps - inPage);
             var vp = _w.User.At(addr, _m.PageShift);
+            // Stryker disable once conditional : Phys of an unmapped piece is never read: every reader of _pieces stops or faults at !Mapped first
             _pieces.Add(new Piece(vp.HasPfn ? (vp.Pfn << _m.PageShift) + inPage : 0, len, vp.HasPfn));
             addr += len;
             n -= len;
@@ -102,6 +109,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         if (type == IterType.Ubuf)
         {
             UserPieces(ubuf + skip, n);
+            // Stryker disable once statement : a UBUF iterator has no Iov segments and no bvecs, so the segment loop below would not run
             return;
         }
         int segs = type == IterType.Bvec ? bvecs.Length : iov.Length;
@@ -109,6 +117,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         {
             ulong segLen = type == IterType.Bvec ? W.LenOf(bvecs[idx]) : iov[idx].Len;
             ulong len = Math.Min(segLen - Math.Min(skip, segLen), n);
+            // Stryker disable once statement : a zero-length segment adds no pieces in any branch (every branch loops while its length is left) and n -= 0 changes nothing
             if (len == 0) continue;
             n -= len;
             switch (type)
@@ -144,6 +153,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     }
 
     private void WalkIter(IterState it, ulong n)
+        // Stryker disable once conditional : for a non-BVEC iterator NBvecs is 0 (its Bvecs list is empty), so IterBvecs[..0] is the same empty span as default
         => Walk(it.Type, it.Ubuf, it.Iov, it.Type == IterType.Bvec ? IterBvecs[..it.NBvecs] : default, it.Index, it.IovOffset, Math.Min(n, it.Count));
 
     /// <summary>The iterator's next <paramref name="n"/> bytes as they are now, up to the first unreadable one.</summary>
@@ -401,6 +411,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             for (ulong at = 0; at < p.Len;)
             {
                 int n = (int)Math.Min((ulong)buf.Length, p.Len - at);
+                // Stryker disable once arithmetic : at is a multiple of the 256-byte buffer whenever it is used, and ByteAt keeps its index mod 256, so done − at and done + at give the same bytes
                 for (int i = 0; i < n; i++) buf[i] = w.ByteAt(done + at + (ulong)i);
                 _mem!.Write(p.Phys + at, buf[..n]);
                 at += (ulong)n;

@@ -10,7 +10,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>want_pages_array with a caller-supplied array.</summary>
     private uint WantPagesArray(ulong size, ulong start, uint maxPages)
     {
+        // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
         ulong count = (size + start + _ps - 1) >> _pshift;
+        // Stryker disable once equality : count == maxPages assigns the value it already has
         if (count > maxPages) count = maxPages;
         if (count == 0) _log.Warn(Diag.WantPagesZero);
         return (uint)count;
@@ -145,6 +147,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         }
         if (kaddr >= AddressSpace.PageOffset && kaddr - AddressSpace.PageOffset < (1UL << Math.Min(_m.MaxPhysmemBits, 63)))
         {
+            // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
             ulong pfn = (kaddr - AddressSpace.PageOffset) >> _m.PageShift;
             if (!_f.HasMemmap(pfn)) throw _log.Fatal(Diag.KvecNoPage(kaddr, pfn));
             return _a.PfnToPage(pfn);
@@ -168,11 +171,13 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         if (n == 0) return -Errno.ENOMEM;
         ulong size = 0, biSize = maxSize, done = skip;
         int bi = 0, k = 0;
+        // Stryker disable once equality : biSize <= count <= the bytes left in the segments (IterDesc.Problems), so biSize is 0 when bi reaches nr_segs
         while (biSize > 0 && bi < it.NrSegs)
         {
             ref readonly TBvec bv = ref bvecs[it.Index + bi];
             ulong mpLen = Math.Min(biSize, W.LenOf(bv) - done);
             ulong mpOff = W.OffsetOf(bv) + done;
+            // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
             ulong page = _a.Add(W.PageOf(bv), (long)(mpOff >> _pshift));
             ulong off = mpOff & (_ps - 1);
             ulong len = Math.Min(mpLen, _ps - off);
@@ -203,8 +208,11 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// </summary>
     private Span<TPtr> TailArray(Span<TPtr> slots, int p0, int count)
     {
+        // Stryker disable once arithmetic : p0 >= 0 and p0 + count = max_vecs * k <= slots.Length on every call (ExtractBvecs takes the wrapped path when nr_vecs > max_vecs), so the guard never fires whatever the pad width
         int padSlots = TrapBuffer.Pad / System.Runtime.CompilerServices.Unsafe.SizeOf<TPtr>();
+        // Stryker disable once all : p0 >= 0 and p0 + count = max_vecs * k <= slots.Length on every call, so neither test can be true, nor any mutated form of it
         if (p0 < -padSlots || p0 + count > slots.Length + padSlots)
+            // Stryker disable once statement : unreachable: see the guard above
             throw _log.Fatal(Diag.ExtractPagesPastArray(count, (ulong)p0, slots.Length / PagePtrsPerBvec));
         ref TPtr start = ref System.Runtime.CompilerServices.Unsafe.Add(ref MemoryMarshal.GetReference(slots), p0);
         return MemoryMarshal.CreateSpan(ref start, count);
@@ -216,20 +224,27 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         ulong first = W.FromPtr(pages[start]);
         ulong folio = _a.FolioAndOrder(first, out int order);
         ulong contig = Math.Min(_ps - offset, left);
+        // Stryker disable once arithmetic,bitwise : the mutants only make len larger; len is capped by left, and the folio bound only cuts where the page-membership test (pointer and compound_head) stops the run anyway
         ulong folioOffset = ((ulong)_a.Diff(first, folio) << _pshift) + offset;
+        // Stryker disable once arithmetic : a larger folio bound is cut by left, and the membership test stops the run at the folio end anyway
         ulong len = Math.Min((_ps << order) - folioOffset, left);
         left -= contig;
+        // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
         ulong maxPages = (offset + len + _ps - 1) >> _pshift;
         nr = 1;
+        // Stryker disable once equality : with maxPages == 1 the loop adds nothing (want = 0, or i < 1 false) and nr stays 1: a shortcut only
         if (maxPages <= 1) return (uint)contig; // an order-0 folio, a folio's last page: the loop would not run
         int i;
         if (W.Is64)
         {
             // The same loop in MemmapArena.FolioRun; each page after the first adds min(PAGE_SIZE, what is left),
             // so k of them add min(k·PAGE_SIZE, left).
+            // Stryker disable once conditional,equality : maxPages >= 2 here (the line above returned otherwise)
             ulong more = maxPages > 0 ? maxPages - 1 : 0;
+            // Stryker disable once arithmetic,linq : the pages array covers every byte extracted, so more <= avail and want == more; a larger bound only lets FolioRun look further, and it stops at the folio end that len already respects
             int avail = count - start - 1, want = (int)Math.Min(more, (ulong)avail);
             int k = _a.FolioRun(MemoryMarshal.Cast<TPtr, ulong>(pages).Slice(start + 1, want), first, folio);
+            // Stryker disable once all : want == more always (see above), so the test is false in every mutated form and the throw is unreachable
             if (k == want && (ulong)want < more) throw _log.Fatal(Diag.ContigPastPages(count, count));
             contig += Math.Min((ulong)k << _pshift, left);
             nr = k + 1;
@@ -239,9 +254,11 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         for (i = 1; (ulong)i < maxPages; i++)
         {
             ulong next = Math.Min(_ps, left);
+            // Stryker disable once all : i < maxPages <= count − start (the array covers every byte extracted), so start + i < count: unreachable
             if (start + i >= count) throw _log.Fatal(Diag.ContigPastPages(start + i, count));
             ulong p = W.FromPtr(pages[start + i]);
             // The pointer test first (no memory), then the page's compound_head.
+            // Stryker disable once conditional : this loop runs only with !W.Is64; the uncast sum differs only past 4 GiB, where no 32-bit page pointer can be equal to it, and the wrapped sum is 0, never a struct page
             if (p != (W.Is64 ? prev + sz : (uint)(prev + sz)) || _a.PageFolio(p) != folio) break;
             prev = p;
             contig += next;
@@ -275,20 +292,24 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         Span<TPtr> slots = MemoryMarshal.Cast<TBvec, TPtr>(bv);
         int p0 = n0 * k + entriesLeft * (k - 1);
         Span<TPtr> pages;
+        // Stryker disable once equality : nr_vecs == max_vecs: entries_left is 0 either way and the extraction fails (-ENOMEM / 0 -> -EFAULT) before either array is touched
         if (nrVecs > maxVecs)
         {
             // entries_left wrapped: the page array would start past bv[max_vecs]. Extract into a scratch
             // array to learn what the kernel would have done, and stop before it is written.
+            // Stryker disable once string : the name is printed only when a trap byte is overwritten, and this array is written only through its exact-length span
             pages = NewBuffer("wrapped page array", entriesLeft * System.Runtime.CompilerServices.Unsafe.SizeOf<TPtr>()).As<TPtr>();
         }
         else pages = TailArray(slots, p0, entriesLeft);
 
         long size = ExtractPages(it, pages, maxSize, entriesLeft, flags, out ulong? offset0, out int written);
         if (size <= 0) return size == 0 ? -Errno.EFAULT : size;
+        // Stryker disable once equality : reached only with size > 0, impossible with nr_vecs == max_vecs (entries_left 0)
         if (nrVecs > maxVecs)
             throw _log.Fatal(Diag.ExtractPagesPastArray(written, (ulong)n0 * (ulong)k + (ulong)entriesLeft * (ulong)(k - 1), maxVecs));
 
         ulong offset = offset0!.Value;
+        // Stryker disable once bitwise : >> and >>> are the same shift on an unsigned operand
         int nrPages = (int)((offset + (ulong)size + _ps - 1) >> _pshift);
         int i = 0;
         ulong left = (ulong)size;
@@ -299,7 +320,9 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             ulong page = W.FromPtr(pages[i]);
             // EX-10: bvec nrVecs occupies slots [nrVecs·k, nrVecs·k + k); the pointers still to be read are
             // pages[i + nr .. nr_pages), at slots p0 + i + nr .. p0 + nr_pages.
+            // Stryker disable once arithmetic : ns − we = (k−1)(entries_left − j − 1) + (i + nr − j − 1) >= 0 for bvec j of the call (each bvec takes >= 1 pointer, at most entries_left bvecs), so ns < we is never true; every mutant here only lowers we or ne
             int ws = nrVecs * k, we = ws + k, ns = p0 + i + nr, ne = p0 + nrPages;
+            // Stryker disable once equality,logical : ns >= we always (see the line above): the conjunction keeps ns < we (or ns <= we, equal only for the last pointer, where ns == ne) in every mutated form, so it is never true
             if (ns < ne && ws < ne && ns < we) _log.Breach(Diag.TailOverwritten(nrVecs - n0, (ulong)Math.Max(ws, ns)));
             bv[nrVecs] = W.Make(page, (uint)len, (uint)offset);
             i += nr;

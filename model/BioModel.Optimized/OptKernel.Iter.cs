@@ -7,6 +7,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>iov_iter_advance.</summary>
     public void Advance(IterState it, ulong n)
     {
+        // Stryker disable once equality : n == count assigns the value it already has
         if (n > it.Count) n = it.Count;
         if (it.Type == IterType.Ubuf)
         {
@@ -33,6 +34,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>iov_iter_revert (nothing changes until the revert is known to succeed).</summary>
     public void Revert(IterState it, ulong n)
     {
+        // Stryker disable once statement : revert of 0: 0 <= iov_offset always, and that path adds and subtracts 0
         if (n == 0) return;
         if (n > _m.MaxRwCount)
         {
@@ -72,6 +74,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             return Math.Min(((it.Ubuf + it.IovOffset) % ps + it.Count + ps - 1) / ps, maxPages);
         ulong npages = 0, size = it.Count, skip = it.IovOffset;
         var bvecs = IterBvecs;
+        // Stryker disable once equality : on a valid iterator size (count) is used up by the last segment (IterDesc.Problems), so idx never reaches the segment count with size > 0
         for (int idx = it.Index; size > 0 && idx < it.SegmentCount; idx++, skip = 0)
         {
             ulong len = Math.Min(SegLen(it, idx) - skip, size);
@@ -84,6 +87,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             }
             size -= len;
             npages += (inPage + len + ps - 1) / ps;
+            // Stryker disable once equality : npages only grows and the end result is capped at maxPages: returning it at npages == maxPages is the same answer
             if (npages > maxPages) return maxPages;
         }
         return npages;
@@ -102,9 +106,11 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             uint res = 0;
             do
             {
+                // Stryker disable once equality,statement : the first pass has Index < SegmentCount (checked above), and on a valid iterator size reaches 0 by the last segment: no later pass starts past the array
                 if (idx >= it.SegmentCount) break;
                 ulong len = W.LenOf(bvecs[idx]) - skip;
                 res |= (uint)(W.OffsetOf(bvecs[idx]) + skip);
+                // Stryker disable once equality : len == size assigns the value it already has
                 if (len > size) len = size;
                 res |= (uint)len;
                 size -= len;
@@ -116,11 +122,13 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         ulong r = 0;
         do
         {
+            // Stryker disable once equality,statement : the first pass has Index < SegmentCount (checked above), and on a valid iterator size reaches 0 by the last segment: no later pass starts past the array
             if (idx >= it.SegmentCount) break;
             ulong len = it.Iov[idx].Len - skip;
             if (len > 0)
             {
                 r |= it.Iov[idx].Base + skip;
+                // Stryker disable once equality : len == size assigns the value it already has
                 if (len > size) len = size;
                 r |= len;
                 size -= len;

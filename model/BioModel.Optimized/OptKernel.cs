@@ -65,9 +65,12 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
         foreach (var b in _buffers)
         {
             b.Check(_log.Violations);
+            // Stryker disable once statement : only frees native memory early (the finalizer frees it too); nothing in the outcome depends on it
             b.Dispose();
         }
+        // Stryker disable once statement : a kernel is used for one run and CheckAndFree is its last call; the list is never read again
         _buffers.Clear();
+        // Stryker disable once statement : only frees the bounce allocator and memory store early; nothing in the outcome depends on it
         DisposeBounce();
     }
 
@@ -76,6 +79,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     /// <summary>Puts a BVEC iterator's bio_vec array in native memory (page pointers into the arena).</summary>
     public void LoadIterBvecs(IterDesc d)
     {
+        // Stryker disable once statement : for a non-BVEC iterator d.Bvecs is empty: the buffer would only hold one unused entry, read by no path (every IterBvecs reader asks for IterType.Bvec)
         if (d.Type != IterType.Bvec) return;
         _iterBvecs = NewBuffer("iterator bvec array", Math.Max(1, d.Bvecs.Length) * Marshal.SizeOf<TBvec>());
         var span = _iterBvecs.As<TBvec>();
@@ -101,6 +105,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
     public int NumPagesContiguous(ReadOnlySpan<TPtr> pages)
     {
         if (pages.Length == 0) throw _log.Fatal(Diag.NpcEmpty);
+        // Stryker disable once conditional : without SECTION_IN_PAGE_FLAGS the records hold no section number (PageToSection is 0 for every page), so the section pass accepts the whole pointer run: the same count, only slower
         return _m.SectionInPageFlags ? NpcWithSections(pages) : PointerRunOf(pages);
     }
 

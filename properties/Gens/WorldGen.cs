@@ -18,6 +18,13 @@ public static class WorldGen
         var mdl = model ?? d.Weighted((25, MemoryModel.Flatmem), (45, MemoryModel.Sparsemem), (30, MemoryModel.SparsememVmemmap));
         bool is64 = !d.Chance(0.15);
         bool zd = d.Chance(0.9);
+        bool kmsan = d.Chance(0.08);
+        // sizeof(struct page): 64 on a usual 64-bit build, 32 on 32-bit; KMSAN adds the shadow and origin
+        // page pointers (80, include/linux/mm_types.h); 56 without memcg_data, 72 with _last_cpupid outside
+        // the flags. Not a power of two, pfn_to_page and page_to_pfn divide and the VMEMMAP inline path is off.
+        // Classic SPARSEMEM keeps 64: its tiny sections' memmaps would not be page multiples, and the section
+        // memmap bases must stay aligned for the section_mem_map encoding (WorldValidator).
+        int structPage = !is64 ? 32 : mdl == MemoryModel.Sparsemem ? 64 : kmsan ? 80 : d.Weighted((88, 64), (6, 56), (6, 72));
         // Start from the tiny preset of the model, so that scenario files print only what differs from it.
         var basis = ArchPresets.Get(mdl switch
         {
@@ -30,14 +37,14 @@ public static class WorldGen
             PageShift = pageShift,
             SectionSizeBits = pageShift + k,
             Model = mdl,
-            StructPageSize = is64 ? 64 : 32,
+            StructPageSize = structPage,
             Is64Bit = is64,
             MaxPhysmemBits = is64 ? 46 : 36,
             MaxPageOrder = Math.Min(3, k),
             GiganticFolios = !d.Chance(0.1),
             ZoneDevice = zd,
             PciP2pdma = zd && d.Chance(0.85),
-            Kmsan = d.Chance(0.08),
+            Kmsan = kmsan,
             XenGuest = d.Chance(0.08),
             XenPageSizeMatches = !d.Chance(0.2),
             DebugKernel = d.Chance(0.3),

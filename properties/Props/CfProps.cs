@@ -125,6 +125,7 @@ public static class CfProps
         yield return c.Op!.Kind;
         yield return Ref.ModelName(w);
         if (!w.Machine.Is64Bit) yield return "32-bit (PAGE_PTRS_PER_BVEC 3)";
+        if (!ulong.IsPow2((ulong)w.Machine.StructPageSize)) yield return "sizeof(struct page) not a power of two";
         var o = ReferenceModel.Instance.Run(w, c.Op);
         // Pages the operation touches, in order: its page list, its bvecs' pages, the iterator's pages.
         var pfns = new List<ulong>();
@@ -191,7 +192,7 @@ public static class CfProps
             Title = "Optimized and reference outcomes are equal: returns, bvec tables, bio, iterator, pins, warnings, contract violations",
             Generate = Gen,
             Classify = Classes,
-            Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05), ("direct_io", 0.04)],
+            Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05), ("direct_io", 0.04), ("sizeof(struct page) not a power of two", 0.03)],
             Weight = 24,
             Explain = Explain,
             Check = c =>

@@ -1,0 +1,616 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using BioModel.Core;
+using BioModel.Optimized;
+using BioModel.Reference;
+using static BioModel.Tests.TestWorlds;
+
+namespace BioModel.Tests;
+
+/// <summary>
+/// Cases the last mutation run showed the optimized kernel's tests did not decide: caller-contract paths
+/// (ranges that are not one memmap stretch, pgmap boundaries inside a bvec), iterator boundaries (revert to
+/// exactly the start, past it, MAX_RW_COUNT), probes of used-up iterators and the trap-buffer bookkeeping.
+/// Every operation runs in both models; the outcomes must be equal and the values are worked out by hand.
+/// </summary>
+public sealed class MutationKernelTests
+{
+    private static Outcome Both(World w, Operation op)
+    {
+        var r = ReferenceModel.Instance.Run(w, op);
+        var o = OptimizedModel.Instance.Run(w, op);
+        Assert.Equal(r, o);
+        return o;
+    }
+
+    private static BioAddOp Calls(Bio bio, params AddCall[] calls) => new(bio, calls.ToEqArray());
+
+    private static AddCall Add(ulong pfn, ulong off, ulong len) => new(AddFn.BioAddPage, pfn, len, off);
+
+    private static AddCall Raw(ulong pfn, ulong off, ulong len) => new(AddFn.RawBioAddPage, pfn, len, off);
+
+    // ---------------------------------------------------------------- caller range: one memmap stretch
+
+    [Fact]
+    public void A_range_into_a_padded_next_section_is_reported_by_bio_add_page()
+    {
+        // Page 0xf is the last of section 0; with padded placement section 1's memmap does not follow it.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
+        Assert.Equal([0x1000L], o.Returns);
+        Assert.Equal([new BvecDesc(0xf, 0x1000, 0x800)], o.Bio!.Vecs);
+        Assert.Equal([Diag.RangeNotContiguous("bio_add_page", 0xf, 0x1000, 0x800)], o.Violations);
+    }
+
+    [Fact]
+    public void The_same_range_in_node_buffer_placement_is_contiguous()
+    {
+        var w = Tiny(placement: MemmapPlacement.NodeBuffer());
+        var o = Both(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
+        Assert.Equal([0x1000L], o.Returns);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_merge_whose_range_leaves_the_memmap_stretch_is_reported_by_bio_add_page()
+    {
+        // The bvec ends at the end of page 0xe; page 0xf follows it physically and in the memmap, so the
+        // add merges; its own range (0xf .. 0x10) crosses into the padded section 1.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Adds(Bio.With(1, new BvecDesc(0xe, 0x1000, 0)), (0xf, 0, 0x2000)));
+        Assert.Equal([0x2000L], o.Returns);
+        Assert.Equal([new BvecDesc(0xe, 0x3000, 0)], o.Bio!.Vecs);
+        Assert.Equal([Diag.RangeNotContiguous("bio_add_page", 0xf, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_raw_add_whose_range_leaves_the_memmap_stretch_is_reported_by___bio_add_page()
+    {
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x2000)));
+        Assert.Equal([0x2000L], o.Returns);
+        Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_range_whose_ends_are_in_place_but_whose_middle_section_is_elsewhere_is_reported()
+    {
+        // Independent placement: sections 0, 2 and 3 laid out as one stretch, section 1 elsewhere. From page
+        // 0xf to page 0x20 both ends are where page + k puts them; the start of section 1 is not.
+        ulong sz = (ulong)new MemmapArena(Tiny(), new RunLog(), true).StructPageSize;
+        ulong b = MemmapPlacement.Origin;
+        var w = Tiny(placement: MemmapPlacement.Independent(b, b + 0x100 * sz, b + 0x20 * sz, b + 0x30 * sz));
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x12000)));
+        Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0x12000, 0)], o.Violations);
+        // Sections 2 and 3 alone are one stretch: no report.
+        var o2 = Both(w, Calls(Bio.Empty(2), Raw(0x2f, 0, 0x2000)));
+        Assert.Empty(o2.Violations);
+    }
+
+    [Fact]
+    public void A_zero_length_raw_add_at_offset_zero_checks_nothing()
+    {
+        // len == 0: the range is the page of the offset alone (not off + len − 1, which would wrap).
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0)));
+        Assert.Equal([new BvecDesc(0xf, 0, 0)], o.Bio!.Vecs);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_zero_length_raw_add_one_page_in_checks_that_page()
+    {
+        // off 0x1000 from the last page of section 0 names page 0x10, in the padded next section.
+        var w = Tiny(placement: MemmapPlacement.Padded());
+        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0x1000, 0)));
+        Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0, 0x1000)], o.Violations);
+    }
+
+    // ---------------------------------------------------------------- caller range: pgmap boundaries
+
+    private static World Pgmapped()
+        => Tiny(pgmaps: [new Pgmap(1, MemoryType.FsDax, 0x20, 4, null)]);
+
+    [Fact]
+    public void A_range_into_the_first_page_of_a_pgmap_crosses_its_start()
+    {
+        var o = Both(Pgmapped(), Calls(Bio.Empty(2), Raw(0x1f, 0, 0x2000)));
+        Assert.Equal([Diag.RangeCrossesPgmap("__bio_add_page", 0x1f, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_range_from_the_last_page_of_a_pgmap_crosses_its_end()
+    {
+        var o = Both(Pgmapped(), Calls(Bio.Empty(2), Raw(0x23, 0, 0x2000)));
+        Assert.Equal([Diag.RangeCrossesPgmap("__bio_add_page", 0x23, 0x2000, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_range_inside_a_pgmap_or_ending_at_its_last_page_crosses_nothing()
+    {
+        var o = Both(Pgmapped(), Calls(Bio.Empty(4), Raw(0x20, 0, 0x4000), Raw(0x1e, 0, 0x2000)));
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_bio_add_page_append_across_a_pgmap_start_is_reported_by_bio_add_page()
+    {
+        var o = Both(Pgmapped(), Adds(Bio.Empty(2), (0x1f, 0, 0x2000)));
+        Assert.Equal([0x2000L], o.Returns);
+        Assert.Equal([Diag.RangeCrossesPgmap("bio_add_page", 0x1f, 0x2000, 0)], o.Violations);
+    }
+
+    // ---------------------------------------------------------------- iov_iter_revert / advance boundaries
+
+    private static IterOp Steps(IterDesc it, params (IterStepKind K, ulong N)[] steps)
+        => new(it, steps.Select(s => new IterStep(s.K, s.N)).ToEqArray());
+
+    [Fact]
+    public void Revert_of_exactly_MAX_RW_COUNT_is_done()
+    {
+        var w = Tiny();
+        ulong max = w.Machine.MaxRwCount;
+        var o = Both(w, Steps(Ubuf(0, max), (IterStepKind.Advance, max), (IterStepKind.Revert, max)));
+        Assert.Equal([0L, (long)max], o.Returns);
+        Assert.Empty(o.Warnings);
+    }
+
+    [Fact]
+    public void Revert_of_one_byte_more_than_MAX_RW_COUNT_warns_and_changes_nothing()
+    {
+        var w = Tiny();
+        ulong max = w.Machine.MaxRwCount;
+        var o = Both(w, Steps(Ubuf(0, max + 0x1000), (IterStepKind.Advance, max + 0x1000), (IterStepKind.Revert, max + 1)));
+        Assert.Equal([0L, 0L], o.Returns);
+        Assert.Equal([Diag.RevertTooFar], o.Warnings);
+        Assert.Equal(max + 0x1000, o.Iter!.IovOffset);
+    }
+
+    [Fact]
+    public void Revert_of_zero_changes_nothing()
+    {
+        var o = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0)));
+        Assert.Equal([0xf0L, 0xf0L], o.Returns);
+        Assert.Equal(0x10UL, o.Iter!.IovOffset);
+    }
+
+    [Fact]
+    public void Reverting_a_ubuf_to_exactly_its_start_is_fine_one_byte_further_is_a_bug()
+    {
+        var ok = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x10)));
+        Assert.Equal([0xf0L, 0x100L], ok.Returns);
+        Assert.Empty(ok.Violations);
+        var bad = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x11)));
+        Assert.Equal([0xf0L], bad.Returns);
+        Assert.Equal([Diag.RevertUbufBeforeStart(1)], bad.Violations);
+    }
+
+    [Fact]
+    public void Reverting_an_iovec_into_the_previous_segment_and_before_the_first_one()
+    {
+        var it = IterDesc.ForIovec([new IoVec(UserBase, 0x100), new IoVec(UserBase + 0x1000, 0x100)]);
+        var ok = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x110)));
+        Assert.Equal([0xf0L, 0x200L], ok.Returns);
+        Assert.Equal(0, ok.Iter!.Index);
+        Assert.Equal(0UL, ok.Iter.IovOffset);
+        var bad = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x111)));
+        Assert.Equal([0xf0L], bad.Returns);
+        Assert.Equal([Diag.RevertBeforeFirst(false, 1)], bad.Violations);
+    }
+
+    [Fact]
+    public void Reverting_a_bvec_iterator_before_its_first_bvec_is_a_bug()
+    {
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0x100)]);
+        var bad = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x20), (IterStepKind.Revert, 0x21)));
+        Assert.Equal([0x1e0L], bad.Returns);
+        Assert.Equal([Diag.RevertBeforeFirst(true, 1)], bad.Violations);
+    }
+
+    [Fact]
+    public void Alignment_of_a_truncated_iovec_stops_at_the_count()
+    {
+        // Count 0x1800 of 0x2010 bytes: the second segment counts 0x800 bytes, the third (odd base) not at all.
+        var it = IterDesc.ForIovec([new IoVec(UserBase, 0x1000), new IoVec(UserBase + 0x4000, 0x1000), new IoVec(UserBase + 0x8003, 0x10)])
+            with { Count = 0x1800 };
+        var o = Both(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
+        Assert.Equal([(long)(UserBase | 0x1000 | (UserBase + 0x4000) | 0x800)], o.Returns);
+    }
+
+    [Fact]
+    public void Alignment_of_a_truncated_bvec_iterator_stops_at_the_count()
+    {
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x1000, 0), new BvecDesc(0x20, 0x1000, 0), new BvecDesc(0x30, 0x10, 3)])
+            with { Count = 0x1800 };
+        var o = Both(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
+        Assert.Equal([(long)(0x1000 | 0x800)], o.Returns);
+    }
+
+    // ---------------------------------------------------------------- the bio description
+
+    [Fact]
+    public void A_cloned_bio_refusing_an_add_is_reported_exactly_as_it_came_in()
+    {
+        // bio_iov_bvec_set's shape: the table is listed, bi_vcnt stays 0. Nothing changes, so the outcome is the
+        // entry bio, table included (rebuilding it from bi_vcnt would drop the table).
+        var bio = new Bio { MaxVecs = 0, Vecs = [new BvecDesc(0x10, 0x200, 0)], Vcnt = 0, Size = 0x200, Flags = BioFlags.Cloned };
+        var o = Both(Tiny(), Adds(bio, (0x20, 0, 0x200)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(bio, o.Bio);
+        Assert.Equal([new BvecDesc(0x10, 0x200, 0)], o.Bio!.Vecs);
+    }
+
+    private static World Big() => World.Create(new MachineConfig
+    {
+        Name = "custom", PageShift = 12, SectionSizeBits = 32, Model = MemoryModel.SparsememVmemmap, MaxPageOrder = 10,
+    }, [0UL]);
+
+    [Fact]
+    public void Bio_add_folio_of_exactly_BIO_MAX_SIZE_reaches_bio_add_page_one_byte_more_does_not()
+    {
+        // len == UINT_MAX passes bio_add_folio's test and is appended (bio_add_page returns it as int: −1, so
+        // bio_add_folio says not added); len == UINT_MAX + 1 is refused before anything is looked at.
+        var at = Both(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, uint.MaxValue, 0)]));
+        Assert.Equal([0L], at.Returns);
+        Assert.Equal([new BvecDesc(0, uint.MaxValue, 0)], at.Bio!.Vecs);
+        var past = Both(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, (ulong)uint.MaxValue + 1, 0)]));
+        Assert.Equal([0L], past.Returns);
+        Assert.Empty(past.Bio!.Vecs);
+        Assert.Empty(past.Violations);
+    }
+
+    // ---------------------------------------------------------------- KVEC: vmalloc and the direct map
+
+    private static World WithVmalloc(params VirtPage[] pages)
+        => Tiny() with { Kernel = new AddressSpace(AddressSpace.DefaultVmallocBase, pages.ToEqArray()) };
+
+    private static ExtractPagesOp KvecAt(ulong kaddr, ulong len)
+        => new(IterDesc.ForIovec([new IoVec(kaddr, len)], type: IterType.Kvec), len, 4, false);
+
+    [Fact]
+    public void A_kvec_in_the_direct_map_names_the_page_of_its_PFN()
+    {
+        var o = Both(Tiny(), KvecAt(AddressSpace.PageOffset + 0x21 * PS + 0x10, 0x100));
+        Assert.Equal([0x100L], o.Returns);
+        Assert.Equal([0x21UL], o.Pages);
+        Assert.Equal(0x10UL, o.Offset0);
+    }
+
+    [Fact]
+    public void A_kvec_in_the_direct_map_on_a_PFN_without_memmap_is_fatal()
+    {
+        var w = Tiny(sections: [0, 2]);
+        var o = Both(w, KvecAt(AddressSpace.PageOffset + 0x10 * PS, 0x100));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.KvecNoPage(AddressSpace.PageOffset + 0x10 * PS, 0x10)], o.Violations);
+    }
+
+    [Fact]
+    public void A_kvec_just_past_the_direct_map_is_unmapped()
+    {
+        ulong at = AddressSpace.PageOffset + (1UL << Tiny().Machine.MaxPhysmemBits);
+        var o = Both(Tiny(), KvecAt(at, 0x100));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.KvecUnmapped(at)], o.Violations);
+        ulong below = AddressSpace.PageOffset - PS;
+        var o2 = Both(Tiny(), KvecAt(below, 0x100));
+        Assert.Equal([Diag.KvecUnmapped(below)], o2.Violations);
+    }
+
+    [Fact]
+    public void A_kvec_over_a_vmalloc_hole_is_fatal_and_one_at_the_end_of_vmalloc_is_unmapped()
+    {
+        var w = WithVmalloc(VirtPage.Map(0x20), VirtPage.Hole);
+        ulong b = AddressSpace.DefaultVmallocBase;
+        var ok = Both(w, KvecAt(b + 0x80, 0x80));
+        Assert.Equal([0x80L], ok.Returns);
+        Assert.Equal([0x20UL], ok.Pages);
+        var hole = Both(w, KvecAt(b + PS, 0x80));
+        Assert.Equal([Diag.KvecVmallocNull(b + PS)], hole.Violations);
+        var end = Both(w, KvecAt(b + 2 * PS, 0x80));
+        Assert.Equal([Diag.KvecUnmapped(b + 2 * PS)], end.Violations);
+    }
+
+    // ---------------------------------------------------------------- iov_iter_extract_bvecs: the alignment probe
+
+    [Fact]
+    public void The_ubuf_probe_subtracts_the_offset_from_the_count_again()
+    {
+        // iter_iov_addr = ubuf + iov_offset (0x...800), iter_iov_len = count − iov_offset = 0x1000: aligned to
+        // 0x800. Adding instead, or ubuf − iov_offset, would be off by 0x400.
+        var w = Tiny(user: [0x20, 0x21, 0x22]);
+        var it = IterDesc.ForUbuf(UserBase + 0x600, 0x1400) with { IovOffset = 0x200, Count = 0x1200 };
+        var o = Both(w, new ExtractBvecsOp(it, [], 4, 0x800, 0x7ff, false));
+        Assert.Equal([0x800L], o.Returns);
+        Assert.Equal([new BvecDesc(0x20, 0x800, 0x800)], o.Bvecs);
+    }
+
+    [Fact]
+    public void The_probe_of_a_used_up_iovec_reads_past_the_array()
+    {
+        var w = Tiny(user: [0x20]);
+        var it = IterDesc.ForIovec([new IoVec(UserBase, 0x100)]) with { Index = 1, Count = 0 };
+        var o = Both(w, new ExtractBvecsOp(it, [], 4, 0x100, 0, false));
+        Assert.Equal([Diag.ExtractProbePastEnd], o.Violations);
+        var fatal = Both(w, new ExtractBvecsOp(it, [], 4, 0x100, 0x1ff, false));
+        Assert.Empty(fatal.Returns);
+        Assert.Equal([Diag.ExtractProbePastEnd, Diag.ExtractProbeDecides], fatal.Violations);
+    }
+
+    [Fact]
+    public void A_wrapped_entries_left_extracts_into_a_scratch_array_of_that_many_pointers()
+    {
+        // nr_vecs = max_vecs + 1: entries_left wraps to 65535, and the extraction of 1100 pages runs in full
+        // before the write past bv[max_vecs] is stopped.
+        var w = Tiny(user: Enumerable.Repeat(0x20UL, 1100).ToArray());
+        var o = Both(w, new ExtractBvecsOp(Ubuf(0, 1100 * PS), [new BvecDesc(0x30, 1, 0), new BvecDesc(0x31, 1, 0)], 1, 1100 * PS, 0, false));
+        Assert.Empty(o.Returns);
+        Assert.Contains(o.Violations, x => x.Contains("nr_vecs 2 > max_vecs 1"));
+        Assert.Equal(2, o.Violations.Length);
+    }
+
+    // ---------------------------------------------------------------- bio_iov_iter_get_pages: release on -EINVAL
+
+    private static GetPagesOp Misaligned(Bio bio) => new(bio, Ubuf(0x4, 0x200), 0x1ff, 0);
+
+    private static Bio Pinned(params BvecDesc[] vecs) => Bio.With(4, vecs) with { Flags = BioFlags.PagePinned };
+
+    [Fact]
+    public void A_pinned_bvec_over_three_order0_folios_is_released_folio_by_folio()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Empty(o.Pins);
+        Assert.Empty(o.Violations);
+        Assert.Equal(0, o.Bio!.Vcnt);
+        Assert.False(o.Bio.Has(BioFlags.PagePinned));
+    }
+
+    [Fact]
+    public void A_pinned_bvec_from_mid_folio_into_the_next_folio_releases_one_page_of_each()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x1000, 0x800))));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Empty(o.Pins);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void A_pinned_bvec_starting_past_its_order0_folio_is_a_fatal_release()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x100, 0x1000))));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.ReleasePastFolio(new BvecDesc(0x10, 0x100, 0x1000), 0x1000, 0x10, 0)], o.Violations);
+    }
+
+    [Fact]
+    public void A_pinned_zero_length_bvec_at_offset_0_pins_nothing_and_its_release_count_wraps()
+    {
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0, 0))));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.ReleaseCountWraps(new BvecDesc(0x10, 0, 0), ulong.MaxValue / PS + 1, 0x10)], o.Violations);
+        Assert.Empty(o.Pins);
+    }
+
+    [Fact]
+    public void A_pinned_bvec_running_past_the_memmap_end_is_a_wild_page_when_pinned()
+    {
+        // The pin on entry is fatal before bio_iov_iter_get_pages runs (aligned iterator: nothing else would fail).
+        var aligned = Both(Tiny(user: [0x20]), new GetPagesOp(Pinned(new BvecDesc(0x3f, 0x2000, 0)), Ubuf(0, 0x200), 0, 0));
+        Assert.Empty(aligned.Returns);
+        Assert.Single(aligned.Violations);
+        Assert.StartsWith("wild struct page pointer", aligned.Violations[0]);
+        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x3f, 0x2000, 0))));
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+    // ---------------------------------------------------------------- bio_iov_iter_get_pages: BVEC iterators
+
+    [Fact]
+    public void A_used_up_bvec_iterator_has_its_alignment_read_past_the_array()
+    {
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0)]) with { Index = 1, Count = 0 };
+        var o = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0, 0));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal([Diag.BvecAlignedPastEnd], o.Violations);
+        var fatal = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x1ff, 0));
+        Assert.Empty(fatal.Returns);
+        Assert.Equal([Diag.BvecAlignedPastEnd, Diag.BvecAlignedDecides], fatal.Violations);
+    }
+
+    [Fact]
+    public void The_first_bvec_offset_is_taken_with_the_iterator_offset()
+    {
+        // bv_offset 0x300 + iov_offset 0x100 = 0x400: aligned to 0x400 (0x300 − 0x100 would not be).
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x800, 0x300)]) with { IovOffset = 0x100, Count = 0x700 };
+        var o = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x3ff, 0));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(0x700u, o.Bio!.Size);
+        var bad = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x600 }, 0x3ff, 0));
+        Assert.Equal([-Errno.EINVAL], bad.Returns);
+    }
+
+    [Fact]
+    public void A_debug_kernel_checks_every_segment_from_the_iterator_offset()
+    {
+        // CONFIG_DEBUG_KERNEL: the first segment is 0xc00 + 0x400 = 0x1000 for 0x1000 bytes, then 0x1000 at 0:
+        // aligned to 4 KiB. Lengths taken as bv_len + done, or offsets as bv_offset − done, are not.
+        var w = Tiny(config: m => m with { DebugKernel = true });
+        var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x1400, 0xc00), new BvecDesc(0x20, 0x1000, 0)]) with { IovOffset = 0x400, Count = 0x2000 };
+        var o = Both(w, new GetPagesOp(Bio.Empty(0), it, 0xfff, 0));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(0x2000u, o.Bio!.Size);
+        Assert.Equal(0UL, o.Iter!.Count);
+        var bad = Both(w, new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x2200 }, 0xfff, 0));
+        Assert.Equal([-Errno.EINVAL], bad.Returns);
+        // The second segment at 0x800 is misaligned: the walk must move on to it once the first is used up.
+        var it2 = IterDesc.ForBvec([new BvecDesc(0x10, 0x1400, 0xc00), new BvecDesc(0x20, 0x1000, 0x800)]) with { IovOffset = 0x400, Count = 0x2000 };
+        var second = Both(w, new GetPagesOp(Bio.Empty(0), it2, 0xfff, 0));
+        Assert.Equal([-Errno.EINVAL], second.Returns);
+    }
+
+    [Fact]
+    public void A_bio_already_NOMERGE_stays_NOMERGE_when_its_first_page_is_P2PDMA()
+    {
+        var w = Tiny(pgmaps: [new Pgmap(1, MemoryType.PciP2pdma, 0x20, 4, "nvme0")], user: [0x10]);
+        var bio = Bio.With(4, new BvecDesc(0x20, 0x200, 0)) with { Opf = BioOpf.NoMerge };
+        var o = Both(w, new GetPagesOp(bio, Ubuf(0, 0x200), 0, 0));
+        Assert.True(o.Bio!.Opf.HasFlag(BioOpf.NoMerge));
+    }
+
+    [Fact]
+    public void A_pinned_bvec_over_an_order1_folio_and_the_next_is_released_by_folio_next()
+    {
+        var w = Tiny(folios: [new Folio(0x10, 1)], user: [0x20]);
+        var o = Both(w, Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Empty(o.Pins);
+        Assert.Empty(o.Violations);
+    }
+
+    [Fact]
+    public void Bio_add_folio_past_the_memmap_end_names_a_wild_page()
+    {
+        // folio_page(folio 0x3f, 1) is one struct page past the last present section.
+        var o = Both(Tiny(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0x3f, 0x100, 0x1000)]));
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+    // ---------------------------------------------------------------- num_pages_contiguous, the model itself
+
+    [Fact]
+    public void Num_pages_contiguous_of_no_pages_is_a_contract_violation()
+    {
+        var o = Both(Tiny(), new NumPagesContiguousOp([]));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.NpcEmpty], o.Violations);
+    }
+
+    [Fact]
+    public void Without_the_section_in_the_page_flags_a_run_continues_across_sections()
+    {
+        var o = Both(Tiny(MemoryModel.SparsememVmemmap), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
+        Assert.Equal([4L], o.Returns);
+        var s = Both(Tiny(MemoryModel.Sparsemem, placement: MemmapPlacement.NodeBuffer()), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
+        Assert.Equal([2L], s.Returns);
+    }
+
+    [Fact]
+    public void The_optimized_model_is_named_optimized()
+        => Assert.Equal("optimized", OptimizedModel.Instance.Name);
+
+    [Fact]
+    public void On_32_bit_a_folio_run_is_one_bvec()
+    {
+        const ulong ub = 0x1000_0000;
+        var w = World.Create(ArchPresets.Get("x86-32"), [0]);
+        w = w with
+        {
+            Folios = [new Folio(0x10, 2)],
+            User = new AddressSpace(ub, new ulong[] { 0x10, 0x11, 0x12, 0x13, 0x30 }.Select(VirtPage.Map).ToEqArray()),
+        };
+        Assert.Empty(w.Problems());
+        var o = Both(w, new ExtractBvecsOp(IterDesc.ForUbuf(ub + 0x200, 0x4400), [], 8, 0x4400, 0, false));
+        Assert.Equal([0x4400L], o.Returns);
+        Assert.Equal([new BvecDesc(0x10, 0x3e00, 0x200), new BvecDesc(0x30, 0x600, 0)], o.Bvecs);
+    }
+
+    // ---------------------------------------------------------------- direct I/O through bounce buffers
+
+    private static World Bouncing()
+        => Tiny(user: [0x20, 0x21]) with { Allocator = new PageAllocator([new Folio(0x30, 2)], 10, 10) };
+
+    private static DirectIoOp Io(Bio bio, IterDesc it, params UserWrite[] stores)
+        => new(bio, it, 0x1000, 0x200, stores.ToEqArray(), false, false);
+
+    [Fact]
+    public void A_bounce_read_keeps_the_entry_bios_other_opf_bits()
+    {
+        var bio = Bio.Empty(4) with { Opf = BioOpf.NoMerge };
+        var o = Both(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(BioOpf.NoMerge, o.Bio!.Opf & ~BioOpf.Write);
+        Assert.Empty(o.Pins);
+    }
+
+    [Fact]
+    public void A_bounce_read_into_a_bio_already_PINNED_unpins_its_user_pages_at_completion()
+    {
+        var bio = Bio.Empty(4) with { Flags = BioFlags.PagePinned };
+        var o = Both(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        Assert.Equal([0L], o.Returns);
+        Assert.True(o.Bio!.Has(BioFlags.PagePinned));
+        Assert.Empty(o.Pins);
+    }
+
+    [Fact]
+    public void A_store_in_flight_to_an_unmapped_user_page_is_fatal()
+    {
+        var o = Both(Bouncing(), Io(Bio.Empty(4), Ubuf(0, 0x200), new UserWrite(UserBase + 0x5000, 0x10, 7)));
+        Assert.Empty(o.Returns); // the run ends at the fatal store: no return is reported
+        Assert.Equal([Diag.UserStoreUnmapped(UserBase + 0x5000)], o.Violations);
+    }
+
+    [Fact]
+    public void Extracting_a_bvec_that_runs_past_the_memmap_end_stops_at_the_wild_page()
+    {
+        // bv_page 0x3f + 1 is past the last present section: the second page is a wild pointer.
+        var it = IterDesc.ForBvec([new BvecDesc(0x3f, 0x2000, 0)]);
+        var o = Both(Tiny(), new ExtractPagesOp(it, 0x2000, 4, false));
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+    // ---------------------------------------------------------------- trap buffers (CF-2)
+
+    private static (OptKernel<Wide, BioVec64, ulong> K, RunLog Log, MemmapArena A) Kernel(World w)
+    {
+        var log = new RunLog();
+        var a = new MemmapArena(w, log, true);
+        return (new OptKernel<Wide, BioVec64, ulong>(w, log, a), log, a);
+    }
+
+    private static void Smash(Span<byte> usable, int at)
+        => Unsafe.Add(ref MemoryMarshal.GetReference(usable), at) = 0;
+
+    [Fact]
+    public void A_byte_written_before_a_buffer_is_reported_with_its_name()
+    {
+        var (k, log, a) = Kernel(Tiny());
+        using var _ = a;
+        var b = k.NewBuffer("test buffer", 32);
+        Smash(b.Bytes, -1);
+        k.CheckAndFree();
+        Assert.Equal([Diag.TrapTouched("test buffer", -1)], log.Violations);
+    }
+
+    [Fact]
+    public void A_byte_written_after_a_buffer_is_reported_and_every_buffer_is_checked()
+    {
+        var (k, log, a) = Kernel(Tiny());
+        using var _ = a;
+        var clean = k.NewBuffer("clean", 8);
+        var b = k.NewBuffer("second", 8);
+        Smash(b.Bytes, 8 + 3);
+        k.CheckAndFree();
+        Assert.Equal([Diag.TrapTouched("second", 11)], log.Violations);
+    }
+
+    [Fact]
+    public void The_bio_and_iterator_bvec_arrays_are_trap_buffers_named_in_the_report()
+    {
+        var (k, log, a) = Kernel(Tiny());
+        using var _ = a;
+        var bio = k.LoadBio(Bio.Empty(2));
+        Smash(MemoryMarshal.AsBytes(k.BioVecs(bio)), -2);
+        k.LoadIterBvecs(IterDesc.ForBvec([new BvecDesc(0x10, 0x100, 0)]));
+        var borrowed = new BioState { BorrowedFrom = 0 };
+        Smash(MemoryMarshal.AsBytes(k.BioVecs(borrowed)), 16);
+        k.CheckAndFree();
+        Assert.Equal([Diag.TrapTouched("bio bvec array", -2), Diag.TrapTouched("iterator bvec array", 16)], log.Violations);
+    }
+}
