@@ -168,13 +168,17 @@ public sealed unsafe class MemmapArena : IDisposable
     {
         ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
         rec = null;
-        if (off >= _span || (_szShift >= 0 ? (off & (_sz - 1)) != 0 : off % _sz != 0)) return false;
+        if (off >= _span || (_szShift >= 0 && (off & (_sz - 1)) != 0)) return false;
         byte* r = _base + off;
-        if (r[OffMark] != Mark)
+        // With a power-of-two sizeof(struct page) every memmap starts at a multiple of it (memmap bases are
+        // aligned to min(section memmap, page)), so an aligned offset is a record's. Otherwise two section
+        // memmaps need not be a whole number of records apart (padded or independent placement): only the
+        // facts know whether an offset starts a record, and a byte that reads as the mark may lie inside one.
+        if (_szShift < 0 || r[OffMark] != Mark)
         {
             var pfn = _f.PfnAtAddress(_origin + off);
             if (pfn is null) return false;
-            Init(r, pfn.Value);
+            if (r[OffMark] != Mark) Init(r, pfn.Value);
         }
         rec = r;
         return true;
@@ -332,16 +336,26 @@ public sealed unsafe class MemmapArena : IDisposable
         {
             case MemoryModel.Flatmem:
                 Rec(page);
-                return (ulong)Diff(page, _memMap) + _m.ArchPfnOffset;
+                return Index(page, _memMap) + _m.ArchPfnOffset;
             case MemoryModel.SparsememVmemmap:
                 Rec(page);
-                return (ulong)Diff(page, _memMap);
+                return Index(page, _memMap);
             default:
             {
                 ulong s = PageToSection(page);
-                return (ulong)Diff(page, SectionMemMapAddr(s, s << _m.PfnSectionShift));
+                return Index(page, SectionMemMapAddr(s, s << _m.PfnSectionShift));
             }
         }
+    }
+
+    /// <summary>
+    /// (page − base) / sizeof(struct page) for a record at or above <paramref name="b"/>, unsigned: a 32-bit mem_map
+    /// may span more than 2 GiB, and the signed <see cref="Diff"/> would make the PFN of its upper half negative.
+    /// </summary>
+    private ulong Index(ulong page, ulong b)
+    {
+        ulong d = _wide ? page - b : (uint)(page - b);
+        return _szShift >= 0 ? d >> _szShift : d / _sz;
     }
 
     /// <summary>page_to_phys; in SPARSEMEM_VMEMMAP a set-up record's PFN is (page − vmemmap) / sizeof(struct page), inline.</summary>
