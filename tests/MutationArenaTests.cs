@@ -1,0 +1,431 @@
+using BioModel.Core;
+using BioModel.Optimized;
+using BioModel.Reference;
+
+namespace BioModel.Tests;
+
+/// <summary>
+/// The optimized model's native pieces (MemmapArena, TrapBuffer, FreeArea, IterState, the vector pointer test)
+/// on the geometries the generators rarely make: sizeof(struct page) that is no power of two, 32-bit page
+/// pointers, FLATMEM with ARCH_PFN_OFFSET, classic SPARSEMEM with memmaps out of order, section numbers
+/// wider than the flags field, PFNs and pointers just outside memory. Each answer is checked against the
+/// world's facts (WorldFacts) or against the reference model, never against the optimized code itself.
+/// </summary>
+public sealed class MutationArenaTests
+{
+    private static MachineConfig Cfg(MemoryModel model, int sz, bool is64 = true, ulong archPfnOffset = 0, bool zoneDevice = true)
+        => ArchPresets.Get(model switch
+        {
+            MemoryModel.Flatmem => "tiny-flatmem",
+            MemoryModel.Sparsemem => "tiny-sparsemem",
+            _ => "tiny-vmemmap",
+        }) with
+        {
+            StructPageSize = sz,
+            Is64Bit = is64,
+            MaxPhysmemBits = is64 ? 46 : 36,
+            ArchPfnOffset = archPfnOffset,
+            ZoneDevice = zoneDevice,
+            PciP2pdma = zoneDevice,
+        };
+
+    private static World Valid(World w)
+    {
+        Assert.True(w.Problems().Count == 0, string.Join("; ", w.Problems()));
+        return w;
+    }
+
+    public static TheoryData<string> Geometries() => new(GeometryNames);
+
+    private static readonly string[] GeometryNames =
+    [
+        "vmemmap-64", "vmemmap-72", "vmemmap-64-32bit", "vmemmap-56-32bit",
+        "flatmem-64-off8", "flatmem-56-off8", "flatmem-64-off8-32bit", "flatmem-80-32bit",
+        "sparse-64", "sparse-80", "sparse-64-32bit", "sparse-72-32bit", "sparse-64-reversed", "sparse-56-padded",
+    ];
+
+    private static World Geometry(string name) => Valid(name switch
+    {
+        "vmemmap-64" => World.Create(Cfg(MemoryModel.SparsememVmemmap, 64), [0, 1, 3]),
+        "vmemmap-72" => World.Create(Cfg(MemoryModel.SparsememVmemmap, 72), [0, 1, 3]),
+        "vmemmap-64-32bit" => World.Create(Cfg(MemoryModel.SparsememVmemmap, 64, is64: false), [1, 2, 4]),
+        "vmemmap-56-32bit" => World.Create(Cfg(MemoryModel.SparsememVmemmap, 56, is64: false), [1, 2, 4]),
+        "flatmem-64-off8" => World.Create(Cfg(MemoryModel.Flatmem, 64, archPfnOffset: 8), [1, 2]),
+        "flatmem-56-off8" => World.Create(Cfg(MemoryModel.Flatmem, 56, archPfnOffset: 8), [1, 2]),
+        "flatmem-64-off8-32bit" => World.Create(Cfg(MemoryModel.Flatmem, 64, is64: false, archPfnOffset: 8), [1, 3]),
+        "flatmem-80-32bit" => World.Create(Cfg(MemoryModel.Flatmem, 80, is64: false), [0, 2]),
+        "sparse-64" => World.Create(Cfg(MemoryModel.Sparsemem, 64), [0, 1, 3]),
+        "sparse-80" => World.Create(Cfg(MemoryModel.Sparsemem, 80), [0, 1, 3], MemmapPlacement.NodeBuffer(Aligned(80))),
+        "sparse-64-32bit" => World.Create(Cfg(MemoryModel.Sparsemem, 64, is64: false), [1, 2, 5]),
+        "sparse-72-32bit" => World.Create(Cfg(MemoryModel.Sparsemem, 72, is64: false), [1, 2, 5], MemmapPlacement.NodeBuffer(Aligned(72))),
+        // Section 3's memmap below section 0's, section 1's far above: the arena's origin is not section 0's memmap.
+        "sparse-64-reversed" => World.Create(Cfg(MemoryModel.Sparsemem, 64), [0, 1, 3],
+            MemmapPlacement.Independent(0x200000, 0x400000, 0x100000)),
+        "sparse-56-padded" => World.Create(Cfg(MemoryModel.Sparsemem, 56), [2, 3, 4], MemmapPlacement.Padded(Aligned(56) + 0x1000 * 56)),
+        _ => throw new ArgumentException(name),
+    });
+
+    /// <summary>The lowest memmap base the validator accepts for 16-page sections of <paramref name="sz"/>-byte records.</summary>
+    private static ulong Aligned(int sz)
+    {
+        ulong align = Math.Min(16UL * (ulong)sz, 0x1000);
+        return (MemmapPlacement.Origin + align - 1) / align * align;
+    }
+
+    /// <summary>pfn_to_page, page_to_pfn, page_to_phys and page_to_section agree with where the facts put every struct page.</summary>
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Pfn_and_page_conversions_match_the_facts_for_every_pfn(string geometry)
+    {
+        var w = Geometry(geometry);
+        var m = w.Machine;
+        var f = w.Facts;
+        var log = new RunLog();
+        using var a = new MemmapArena(w, log, m.Is64Bit);
+        ulong top = w.Memory.PresentSections[^1] * m.PagesPerSection + m.PagesPerSection + 4;
+        int fatal = 0;
+        for (ulong pfn = 0; pfn < top; pfn++)
+        {
+            if (!f.HasMemmap(pfn))
+            {
+                var ex = Assert.Throws<OptViolation>(() => a.PfnToPage(pfn));
+                Assert.Equal(Diag.PfnWithoutPage(pfn), ex.Message);
+                Assert.Throws<OptViolation>(() => a.PfnToPageInline(pfn));
+                fatal += 2;
+                continue;
+            }
+            ulong page = a.PfnToPage(pfn);
+            Assert.Equal(f.MemmapAddress(pfn), a.AddrOf(page));
+            Assert.Equal(page, a.PfnToPageInline(pfn));
+            if (!m.Is64Bit) Assert.True(page <= uint.MaxValue);
+            Assert.True(a.IsStructPage(page));
+            Assert.Equal(pfn, a.PageToPfn(page));
+            Assert.Equal(pfn << m.PageShift, a.PageToPhys(page));
+            Assert.Equal(m.SectionInPageFlags ? pfn >> m.PfnSectionShift : 0, a.PageToSection(page));
+            // Inside one record: not a struct page.
+            Assert.False(a.IsStructPage(page + 8));
+            Assert.False(a.IsStructPage(page + (ulong)m.StructPageSize / 2));
+            Assert.Equal(0, a.PagePgmap(page));
+            Assert.False(a.IsZoneDevicePage(page));
+            Assert.Equal(page, a.PageFolio(page));
+        }
+        Assert.Equal(fatal, log.Violations.Count);
+    }
+
+    /// <summary>Pointer arithmetic: page + n and (a − b) / sizeof(struct page), in records, both signs, on every record size.</summary>
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Pointer_difference_is_the_record_distance(string geometry)
+    {
+        var w = Geometry(geometry);
+        using var a = new MemmapArena(w, new RunLog(), w.Machine.Is64Bit);
+        ulong sz = (ulong)w.Machine.StructPageSize;
+        Assert.Equal(sz, a.StructPageSize);
+        ulong p = a.PfnToPage(w.Facts.SectionStart(w.Memory.PresentSections[0]) + 3);
+        for (long k = -40; k <= 40; k++)
+        {
+            ulong q = a.Add(p, k);
+            Assert.Equal(w.Machine.Is64Bit ? p + (ulong)k * sz : (uint)(p + (ulong)k * sz), q);
+            Assert.Equal(k, a.Diff(q, p));
+            Assert.Equal(-k, a.Diff(p, q));
+        }
+        // Not whole records apart: truncating division, as C's pointer difference would compute it.
+        Assert.Equal(1, a.Diff(p + sz + 8, p));
+        Assert.Equal(0, a.Diff(p + 8, p));
+        Assert.Equal(-1, a.Diff(p, p + sz + 8));
+    }
+
+    /// <summary>Pointers just before the first and just after the last struct page, and into a hole, are wild.</summary>
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Pointers_just_outside_the_memmaps_are_no_struct_pages(string geometry)
+    {
+        var w = Geometry(geometry);
+        var f = w.Facts;
+        var log = new RunLog();
+        using var a = new MemmapArena(w, log, w.Machine.Is64Bit);
+        var pfns = Enumerable.Range(0, (int)(w.Memory.PresentSections[^1] + 2) * 16).Select(i => (ulong)i).Where(f.HasMemmap).ToArray();
+        ulong lowest = pfns.MinBy(p => f.MemmapAddress(p)!.Value), highest = pfns.MaxBy(p => f.MemmapAddress(p)!.Value);
+        ulong first = a.PfnToPage(lowest), last = a.PfnToPage(highest);
+        ulong before = a.Add(first, -1), after = a.Add(last, 1);
+        Assert.False(a.IsStructPage(before));
+        Assert.False(a.IsStructPage(after));
+        Assert.False(a.IsStructPage(a.Add(after, 1)));
+        var ex = Assert.Throws<OptViolation>(() => a.PageFolio(after));
+        Assert.Equal(Diag.WildPage(f.MemmapAddress(highest)!.Value + (ulong)w.Machine.StructPageSize), ex.Message);
+        ex = Assert.Throws<OptViolation>(() => a.PageToPfn(before));
+        Assert.Equal(Diag.WildPage(f.MemmapAddress(lowest)!.Value - (ulong)w.Machine.StructPageSize), ex.Message);
+        Assert.Throws<OptViolation>(() => a.PageToPhys(after));
+        Assert.Throws<OptViolation>(() => a.PageToSection(after));
+        Assert.Throws<OptViolation>(() => a.PageFolio(first + 8));
+        Assert.Throws<OptViolation>(() => a.FolioOrder(last + 8));
+        Assert.Equal(6, log.Violations.Count);
+    }
+
+    [Fact]
+    public void A_vmemmap_hole_between_present_sections_is_no_struct_page()
+    {
+        var w = Geometry("vmemmap-64");
+        using var a = new MemmapArena(w, new RunLog(), true);
+        // Section 2 is a hole: the record address vmemmap + pfn is inside the arena but no page lives there.
+        ulong inHole = a.Add(a.PfnToPage(31), 1);
+        Assert.False(a.IsStructPage(inHole));
+        Assert.Throws<OptViolation>(() => a.PageFolio(inHole));
+        Assert.Throws<OptViolation>(() => a.PfnToPageInline(40));
+        Assert.True(a.IsStructPage(a.Add(a.PfnToPage(31), 17)));
+        Assert.Equal(48UL, a.PageToPfn(a.Add(a.PfnToPage(31), 17)));
+    }
+
+    /// <summary>Where the section number sits in the flags word: the top SECTIONS_WIDTH bits (native baseline and benchmarks read it).</summary>
+    [Theory]
+    [InlineData(46, 16)]
+    [InlineData(36, 16)]
+    [InlineData(64, 16)]
+    public void The_section_field_is_the_top_sections_width_bits(int physBits, int sectionBits)
+    {
+        var m = Cfg(MemoryModel.Sparsemem, 64) with { MaxPhysmemBits = physBits, SectionSizeBits = sectionBits };
+        var w = Valid(World.Create(m, [0, 1]));
+        using var a = new MemmapArena(w, new RunLog(), true);
+        int width = Math.Min(physBits - sectionBits, 40);
+        Assert.Equal(64 - width, a.SectionFlagsShift);
+        Assert.Equal((1UL << width) - 1, a.SectionFlagsMask);
+    }
+
+    // ---------------------------------------------------------------- folios, pgmaps, pins
+
+    [Theory]
+    [InlineData("vmemmap-64")]
+    [InlineData("vmemmap-72")]
+    [InlineData("sparse-80")]
+    [InlineData("flatmem-56-off8")]
+    public void Folio_tails_lead_to_their_head(string geometry)
+    {
+        var w = Geometry(geometry);
+        ulong head = w.Machine.Model == MemoryModel.Flatmem ? 16UL : 4UL;
+        ulong head2 = (head + 4 + 7) / 8 * 8;
+        w = Valid(w with { Folios = [new Folio(head, 2), new Folio(head2, 3)] });
+        using var a = new MemmapArena(w, new RunLog(), w.Machine.Is64Bit);
+        ulong h = a.PfnToPage(head), h2 = a.PfnToPage(head2);
+        for (ulong i = 0; i < 4; i++)
+        {
+            ulong p = a.PfnToPage(head + i);
+            Assert.Equal(h, a.PageFolio(p));
+            Assert.Equal(h, a.FolioAndOrder(p, out int order));
+            Assert.Equal(2, order);
+        }
+        Assert.Equal(2, a.FolioOrder(h));
+        Assert.Equal(4 * w.Machine.PageSize, a.FolioSize(h));
+        Assert.Equal(h2, a.PageFolio(a.PfnToPage(head2 + 7)));
+        Assert.Equal(h2, a.FolioAndOrder(a.PfnToPage(head2 + 5), out int o3));
+        Assert.Equal(3, o3);
+        Assert.Equal(3, a.FolioOrder(h2));
+        Assert.Equal(a.PfnToPage(head - 1), a.PageFolio(a.PfnToPage(head - 1)));
+        Assert.Equal(a.PfnToPage(head - 1), a.FolioAndOrder(a.PfnToPage(head - 1), out int o0));
+        Assert.Equal(0, o0);
+    }
+
+    private static World WithPgmaps(bool zoneDevice = true)
+    {
+        var w = Geometry("vmemmap-64");
+        return Valid(w with
+        {
+            Pgmaps = [new Pgmap(7, MemoryType.PciP2pdma, 16, 8, null), new Pgmap(9, MemoryType.PciP2pdma, 24, 8, null), new Pgmap(8, MemoryType.Private, 48, 8, null)],
+            Folios = [new Folio(20, 2)],
+        });
+    }
+
+    [Fact]
+    public void Pgmap_membership_is_read_from_the_records()
+    {
+        var w = WithPgmaps();
+        using var a = new MemmapArena(w, new RunLog(), true);
+        ulong ram = a.PfnToPage(3), ram2 = a.PfnToPage(4), p2p = a.PfnToPage(17), p2pTail = a.PfnToPage(23), p2pOther = a.PfnToPage(25), priv = a.PfnToPage(50);
+        Assert.False(a.IsZoneDevicePage(ram));
+        Assert.True(a.IsZoneDevicePage(p2p));
+        Assert.True(a.IsZoneDevicePage(priv));
+        Assert.Equal(0, a.PagePgmap(ram));
+        Assert.Equal(7, a.PagePgmap(p2p));
+        Assert.Equal(7, a.PagePgmap(p2pTail));
+        Assert.Equal(9, a.PagePgmap(p2pOther));
+        Assert.Equal(8, a.PagePgmap(priv));
+        Assert.True(a.IsP2pdma(p2p));
+        Assert.False(a.IsP2pdma(priv));
+        Assert.False(a.IsP2pdma(ram));
+
+        Assert.True(a.SamePgmap(ram, ram2));
+        Assert.True(a.SamePgmap(p2p, p2pTail));
+        Assert.False(a.SamePgmap(p2p, p2pOther));
+        Assert.False(a.SamePgmap(ram, priv));
+        Assert.False(a.SamePgmap(priv, ram));
+
+        Assert.True(a.Compatible(ram, ram2));
+        Assert.True(a.Compatible(ram, priv));
+        Assert.True(a.Compatible(p2p, p2pTail));
+        Assert.False(a.Compatible(p2p, ram));
+        Assert.False(a.Compatible(ram, p2pOther));
+        Assert.False(a.Compatible(p2p, p2pOther));
+
+        Assert.Equal((true, true), a.PgmapRelation(ram, ram2));
+        Assert.Equal((true, false), a.PgmapRelation(ram, priv));
+        Assert.Equal((true, false), a.PgmapRelation(priv, ram));
+        Assert.Equal((false, false), a.PgmapRelation(p2p, ram));
+        Assert.Equal((false, false), a.PgmapRelation(ram, p2p));
+        Assert.Equal((true, true), a.PgmapRelation(p2p, p2pTail));
+        Assert.Equal((false, false), a.PgmapRelation(p2p, p2pOther));
+        Assert.Equal((true, true), a.PgmapRelation(priv, a.PfnToPage(55)));
+
+        Assert.False(a.TryPinUser(p2p, p2pAllowed: false));
+        Assert.True(a.TryPinUser(p2p, p2pAllowed: true));
+        Assert.True(a.TryPinUser(priv, p2pAllowed: false));
+        Assert.True(a.TryPinUser(ram, p2pAllowed: false));
+        Assert.Equal([new PinCount(3, 1), new PinCount(17, 1), new PinCount(50, 1)], a.PinTable().ToArray());
+    }
+
+    [Fact]
+    public void Pins_are_counted_per_page_and_an_unpin_without_pin_is_a_breach()
+    {
+        var w = Geometry("sparse-80");
+        var log = new RunLog();
+        using var a = new MemmapArena(w, log, true);
+        ulong hi = a.PfnToPage(50), lo = a.PfnToPage(2), never = a.PfnToPage(20);
+        a.Pin(hi);
+        a.Pin(hi);
+        a.Pin(lo);
+        Assert.True(a.TryPinUser(lo, false));
+        Assert.Equal([new PinCount(2, 2), new PinCount(50, 2)], a.PinTable().ToArray());
+        a.Unpin(hi);
+        a.Unpin(lo);
+        a.Unpin(lo);
+        Assert.Empty(log.Violations);
+        Assert.Equal([new PinCount(50, 1)], a.PinTable().ToArray());
+        a.Unpin(never);
+        Assert.Equal([Diag.UnpinWithoutPin(20)], log.Violations);
+        Assert.Equal([new PinCount(20, -1), new PinCount(50, 1)], a.PinTable().ToArray());
+    }
+
+    [Theory]
+    [InlineData("vmemmap-64")]
+    [InlineData("sparse-64-32bit")]
+    [InlineData("flatmem-56-off8")]
+    public void Allocated_folios_link_their_tails_and_go_back_whole(string geometry)
+    {
+        var w = Geometry(geometry);
+        ulong b = w.Facts.SectionStart(w.Memory.PresentSections[^1]);
+        using var a = new MemmapArena(w, new RunLog(), w.Machine.Is64Bit);
+        ulong big = a.PrepFolio(b + 8, 3), small = a.PrepFolio(b, 1);
+        Assert.Equal(a.PfnToPage(b + 8), big);
+        for (ulong i = 0; i < 8; i++) Assert.Equal(big, a.PageFolio(a.PfnToPage(b + 8 + i)));
+        Assert.Equal(3, a.FolioOrder(big));
+        Assert.Equal(small, a.PageFolio(a.PfnToPage(b + 1)));
+        Assert.Equal(a.PfnToPage(b + 2), a.PageFolio(a.PfnToPage(b + 2)));
+        Assert.Equal([new Folio(b, 1), new Folio(b + 8, 3)], a.HeldTable().ToArray());
+
+        a.MarkDirty(a.PfnToPage(b + 13));
+        a.MarkDirty(a.PfnToPage(b + 1));
+        Assert.Equal([b, b + 8], a.DirtyTable().ToArray());
+
+        Assert.Equal(3, a.FolioPut(big));
+        Assert.Null(a.FolioPut(big));
+        for (ulong i = 0; i < 8; i++)
+        {
+            ulong p = a.PfnToPage(b + 8 + i);
+            Assert.Equal(p, a.PageFolio(p));
+            Assert.Equal(0, a.FolioOrder(p));
+        }
+        Assert.Equal([new Folio(b, 1)], a.HeldTable().ToArray());
+        Assert.Equal([b], a.DirtyTable().ToArray());
+        Assert.Equal(1, a.FolioPut(small));
+        Assert.Empty(a.HeldTable());
+        Assert.Empty(a.DirtyTable());
+        Assert.Null(a.FolioPut(a.PfnToPage(b + 4)));
+    }
+
+    // ---------------------------------------------------------------- arena limits
+
+    [Fact]
+    public void A_narrow_arena_refuses_a_memmap_that_reaches_4_GiB_with_the_bias()
+    {
+        // Not a valid world (the validator refuses it first); the arena's own guard is what is tested.
+        // FLATMEM, 32-bit: one mem_map of (FlatEnd − ARCH_PFN_OFFSET) records of 64 bytes.
+        var m = new MachineConfig { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = 64, PciP2pdma = false, ZoneDevice = false };
+        ulong pps = m.PagesPerSection; // 1024 pages: 64 KiB of memmap per section
+        // span = (sections · pps − offset) · 64; 2^32 − 2^16 exactly is refused, 2^16 less is accepted.
+        ulong sectionsFor4G = (1UL << 32) / (pps * 64); // 65536
+        var refused = World.Create(m, [sectionsFor4G - 2]);
+        Assert.Equal((1UL << 32) - (1UL << 16), refused.Facts.FlatEnd * 64);
+        Assert.Throws<ArgumentException>(() => new MemmapArena(refused, new RunLog(), false));
+        var fits = World.Create(m, [sectionsFor4G - 3]);
+        using (var a = new MemmapArena(fits, new RunLog(), false))
+            Assert.Equal(fits.Facts.FlatEnd - 1, a.PageToPfn(a.PfnToPage(fits.Facts.FlatEnd - 1)));
+        // The same span is fine for a 64-bit arena.
+        using (var a = new MemmapArena(refused, new RunLog(), true))
+            Assert.Equal(refused.Facts.FlatEnd - 1, a.PageToPfn(a.PfnToPage(refused.Facts.FlatEnd - 1)));
+    }
+
+    [Fact]
+    public void A_wide_arena_holds_exactly_MaxSpan()
+    {
+        var m = new MachineConfig { Model = MemoryModel.SparsememVmemmap, MaxPhysmemBits = 52, SectionSizeBits = 27, StructPageSize = 64, PciP2pdma = false, ZoneDevice = false };
+        // vmemmap from PFN 0: the arena spans (last section end) · 64 bytes; 2^34 / 64 = 2^28 pages = 8 sections of 2^15.
+        ulong perSec = m.PagesPerSection * 64;
+        ulong last = MemmapArena.MaxSpan / perSec - 1;
+        var exact = World.Create(m, [0, last]);
+        using (var a = new MemmapArena(exact, new RunLog(), true))
+            Assert.Equal((last + 1) * m.PagesPerSection - 1, a.PageToPfn(a.PfnToPage((last + 1) * m.PagesPerSection - 1)));
+        var over = World.Create(m, [0, last + 1]);
+        var ex = Assert.Throws<ArgumentException>(() => new MemmapArena(over, new RunLog(), true));
+        Assert.Contains("more than the arena can hold", ex.Message);
+    }
+
+    // ---------------------------------------------------------------- optimized against reference
+
+    private static void Same(World w, Operation op, Action<Outcome>? check = null)
+    {
+        var reference = ReferenceModel.Instance.Run(w, op);
+        check?.Invoke(reference);
+        Assert.Equal(reference, OptimizedModel.Instance.Run(w, op));
+    }
+
+    /// <summary>
+    /// Found here: classic SPARSEMEM with a 56-byte struct page and padded memmaps puts section 3's memmap
+    /// 896 + 4096 bytes after section 2's, not a whole number of records; the arena took every page of it
+    /// for a wild pointer (its record test was "a multiple of sizeof(struct page) from the lowest memmap").
+    /// </summary>
+    [Theory]
+    [InlineData(56)]
+    [InlineData(72)]
+    [InlineData(80)]
+    public void Padded_memmaps_of_odd_sized_struct_pages_hold_struct_pages(int sz)
+    {
+        var w = Valid(World.Create(Cfg(MemoryModel.Sparsemem, sz), [2, 3, 4], MemmapPlacement.Padded(Aligned(sz))));
+        Same(w, new NumPagesContiguousOp(new ulong[] { 48, 49, 50, 51 }.ToEqArray()), r => Assert.Equal([4L], r.Returns));
+        Same(w, new NumPagesContiguousOp(new ulong[] { 62, 63, 64, 65 }.ToEqArray()), r => Assert.Equal([2L], r.Returns));
+        Same(w, TestWorlds.Adds(Bio.Empty(4), (0x30, 0, 0x1000), (0x31, 0, 0x800), (0x40, 0x100, 0x200)),
+            r => Assert.Equal([0x1000L, 0x800L, 0x200L], r.Returns));
+    }
+
+    [Fact]
+    public void Independent_memmaps_a_page_apart_of_72_byte_struct_pages_hold_struct_pages()
+    {
+        // 64-page sections: a memmap of 4608 bytes, bases page aligned, 0x100000 apart (not a multiple of 72).
+        var m = Cfg(MemoryModel.Sparsemem, 72) with { SectionSizeBits = 18, MaxPageOrder = 4 };
+        var w = Valid(World.Create(m, [0, 1], MemmapPlacement.Independent(0x100000, 0x200000)));
+        Same(w, new NumPagesContiguousOp(new ulong[] { 64, 65, 66 }.ToEqArray()), r => Assert.Equal([3L], r.Returns));
+        Same(w, new NumPagesContiguousOp(new ulong[] { 62, 63, 64 }.ToEqArray()), r => Assert.Equal([2L], r.Returns));
+    }
+
+    /// <summary>
+    /// Found here: a 32-bit FLATMEM mem_map of more than 2 GiB (the validator allows up to 4 GiB − 1 MiB); the
+    /// pointer difference of page_to_pfn was taken as a signed 32-bit value, so the upper half's PFNs came out
+    /// negative (0xfffffffffff7a3ff for 0x3f7a3ff).
+    /// </summary>
+    [Fact]
+    public void A_32_bit_mem_map_above_2_GiB_gives_the_right_pfns()
+    {
+        var m = new MachineConfig { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = 64, PciP2pdma = false, ZoneDevice = false };
+        var w = Valid(World.Create(m, [65000]));
+        ulong top = w.Facts.FlatEnd - 1;
+        Same(w, TestWorlds.Adds(Bio.Empty(4), (top, 0, 0x100)), r => Assert.Equal(top, r.Bio!.Vecs[0].Pfn));
+        Same(w, new NumPagesContiguousOp(new ulong[] { top - 1, top }.ToEqArray()), r => Assert.Equal([2L], r.Returns));
+    }
+}
