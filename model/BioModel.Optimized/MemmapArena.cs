@@ -34,6 +34,10 @@ public sealed unsafe class MemmapArena : IDisposable
     private readonly int _szShift;      // log2(sizeof(struct page)) when it is a power of two, else -1
     private readonly ulong _alignMask;  // sizeof(struct page) − 1 when a power of two; all ones (inline path off) otherwise
     private readonly bool[] _presentSec = [];
+    private readonly bool _dense;
+    private readonly Dictionary<ulong, ulong> _sparse = new(); // section → coded section_mem_map, when !_dense
+    /// <summary>Sections between the lowest and the highest present one above which the tables are not dense.</summary>
+    private const ulong DenseSections = 1UL << 20;
     private readonly ulong _presentMin;
     private readonly int _sectionsShift;
     private readonly ulong _sectionsMask;
@@ -70,8 +74,10 @@ public sealed unsafe class MemmapArena : IDisposable
         _sz = (ulong)_m.StructPageSize;
         _szShift = ulong.IsPow2(_sz) ? System.Numerics.BitOperations.Log2(_sz) : -1;
         _alignMask = _szShift >= 0 ? _sz - 1 : ulong.MaxValue;
-        _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
-        _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
+        // The whole SECTIONS_WIDTH (at most 64 − PAGE_SHIFT = 52 bits, so PG_zone_device and PG_dirty in the low
+        // bits stay clear of it). It was capped at 40 bits, which made section 2^40 of a 48-bit field read as 0.
+        _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 62);
+        _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 62)) - 1;
         foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
         _vmemmap = _m.Model == MemoryModel.SparsememVmemmap && _szShift >= 0;
         _pfnSectionShift = _m.PfnSectionShift;
@@ -92,7 +98,11 @@ public sealed unsafe class MemmapArena : IDisposable
                 lo = Math.Min(lo, a);
                 hi = Math.Max(hi, a + _f.SectionMemmapBytes);
             }
-        if (secs.Length > 0)
+        // Present sections far apart (section numbers reach 2^(MAX_PHYSMEM_BITS − SECTION_SIZE_BITS)) get no dense
+        // tables: the look-ups then go through _sparse.
+        _dense = secs.Length > 0 && secs[^1] - secs[0] < DenseSections;
+        if (!_dense) foreach (var s in secs) _sparse[s] = 0;
+        if (_dense)
         {
             // Present sections as a dense table (the per-page look-up of pfn_to_page in VMEMMAP).
             _presentMin = secs[0];
@@ -119,12 +129,13 @@ public sealed unsafe class MemmapArena : IDisposable
             default:
             {
                 _minSection = secs[0];
-                _sectionMemMap = new ulong[secs[^1] - secs[0] + 1];
+                if (_dense) _sectionMemMap = new ulong[secs[^1] - secs[0] + 1];
                 foreach (var s in secs)
                 {
                     ulong map = HandleOfAddr(_f.SectionMemmapBase(s)!.Value);
                     ulong coded = Trunc(map - _f.SectionStart(s) * _sz); // sparse_encode_mem_map
-                    _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
+                    if (_dense) _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
+                    else _sparse[s] = coded | 0b1111;
                 }
                 var bases = secs.Select(s => _f.SectionMemmapBase(s)!.Value).Order().ToArray();
                 bool apart = true;
@@ -254,6 +265,7 @@ public sealed unsafe class MemmapArena : IDisposable
 
     private bool IsPresent(ulong pfn)
     {
+        if (!_dense) return _sparse.ContainsKey(pfn >> _m.PfnSectionShift);
         ulong s = (pfn >> _m.PfnSectionShift) - _presentMin;
         return s < (ulong)_presentSec.Length && _presentSec[s];
     }
@@ -261,7 +273,8 @@ public sealed unsafe class MemmapArena : IDisposable
     /// <summary>__section_mem_map_addr: the decoded, biased memmap pointer of a present section.</summary>
     private ulong SectionMemMapAddr(ulong s, ulong pfnForMessage)
     {
-        ulong coded = s >= _minSection && s - _minSection < (ulong)_sectionMemMap.Length ? _sectionMemMap[s - _minSection] : 0;
+        ulong coded = !_dense ? _sparse.GetValueOrDefault(s)
+            : s >= _minSection && s - _minSection < (ulong)_sectionMemMap.Length ? _sectionMemMap[s - _minSection] : 0;
         if (coded == 0) throw _log.Fatal(Diag.PfnWithoutPage(pfnForMessage));
         // sparse_encode_mem_map BUG()s when the biased pointer has a flag bit set: checked where it is used.
         if (((coded & ~0b1111UL) & ~SectionMapMask) != 0)
