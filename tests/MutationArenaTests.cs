@@ -186,7 +186,7 @@ public sealed class MutationArenaTests
         var m = Cfg(MemoryModel.Sparsemem, 64) with { MaxPhysmemBits = physBits, SectionSizeBits = sectionBits };
         var w = Valid(World.Create(m, [0, 1]));
         using var a = new MemmapArena(w, new RunLog(), true);
-        int width = Math.Min(physBits - sectionBits, 40);
+        int width = physBits - sectionBits;
         Assert.Equal(64 - width, a.SectionFlagsShift);
         Assert.Equal((1UL << width) - 1, a.SectionFlagsMask);
     }
@@ -427,5 +427,81 @@ public sealed class MutationArenaTests
         ulong top = w.Facts.FlatEnd - 1;
         Same(w, TestWorlds.Adds(Bio.Empty(4), (top, 0, 0x100)), r => Assert.Equal(top, r.Bio!.Vecs[0].Pfn));
         Same(w, new NumPagesContiguousOp(new ulong[] { top - 1, top }.ToEqArray()), r => Assert.Equal([2L], r.Returns));
+    }
+
+    // ---------------------------------------------------------------- GUP and get_contig_folio_len
+
+    private static World WithUser(World w, params VirtPage[] pages)
+        => Valid(w with { User = new AddressSpace(AddressSpace.DefaultUserBaseFor(w.Machine), pages.ToEqArray()) });
+
+    private static ExtractPagesOp Extract(World w, ulong pages, bool source, ulong offset = 0)
+        => new(IterDesc.ForUbuf(AddressSpace.DefaultUserBaseFor(w.Machine) + offset, pages * w.Machine.PageSize - offset, source), pages * w.Machine.PageSize, (uint)pages + 1, false);
+
+    [Theory]
+    [InlineData("vmemmap-64")]
+    [InlineData("vmemmap-72")]
+    [InlineData("vmemmap-64-32bit")]
+    [InlineData("sparse-80")]
+    [InlineData("flatmem-56-off8")]
+    public void Gup_pins_what_the_reference_pins_up_to_the_first_page_it_cannot_take(string geometry)
+    {
+        var w = Geometry(geometry);
+        ulong s = w.Facts.SectionStart(w.Memory.PresentSections[0]);
+        var runs = new (VirtPage[] Pages, bool Source, long Expect)[]
+        {
+            ([VirtPage.Map(s + 4), VirtPage.Map(s + 5), VirtPage.Map(s + 9), VirtPage.Map(s + 1)], true, 4),
+            ([VirtPage.Map(s + 4), new(MappingKind.ReadOnly, s + 5), VirtPage.Map(s + 6)], true, 3),
+            ([VirtPage.Map(s + 4), new(MappingKind.ReadOnly, s + 5), VirtPage.Map(s + 6)], false, 1),
+            ([VirtPage.Map(s + 4), VirtPage.Hole, VirtPage.Map(s + 6)], true, 1),
+            ([VirtPage.Map(s + 4), new(MappingKind.NoPin, s + 5)], true, 1),
+            ([VirtPage.Map(s + 7), VirtPage.Map(s + 7), VirtPage.Map(s + 8)], false, 3),
+        };
+        foreach (var (pages, source, expect) in runs)
+        {
+            var wu = WithUser(w, pages);
+            Same(wu, Extract(wu, (ulong)pages.Length, source), r => Assert.Equal(expect * (long)w.Machine.PageSize, r.Returns[0]));
+        }
+    }
+
+    [Theory]
+    [InlineData("vmemmap-64")]
+    [InlineData("vmemmap-72")]
+    [InlineData("vmemmap-64-32bit")]
+    [InlineData("sparse-64")]
+    public void Extraction_over_adjacent_folios_stops_each_run_at_its_folio(string geometry)
+    {
+        var w = Geometry(geometry);
+        ulong s = w.Facts.SectionStart(w.Memory.PresentSections[0]);
+        w = Valid(w with { Folios = [new Folio(s + 4, 2), new Folio(s + 8, 3)] });
+        var user = Enumerable.Range(2, 12).Select(i => VirtPage.Map(s + (ulong)i)).ToArray();
+        var wu = WithUser(w, user);
+        Same(wu, Extract(wu, 12, true, 0x100), r => Assert.Equal(12 * (long)w.Machine.PageSize - 0x100, r.Returns[0]));
+        // get_contig_folio_len from each start: an extraction of pages whose run crosses into the next folio.
+        foreach (ulong max in new ulong[] { 2, 3, 5, 6, 7, 9 })
+        {
+            var op = new ExtractBvecsOp(IterDesc.ForUbuf(AddressSpace.DefaultUserBaseFor(w.Machine) + 0x80, 12 * w.Machine.PageSize - 0x80), [],
+                (ushort)max, 12 * w.Machine.PageSize, 0, false);
+            Same(wu, op, r => Assert.True(r.Bvecs.Length > 0));
+        }
+    }
+
+    /// <summary>
+    /// Found here: a 48-bit SECTIONS_WIDTH (MAX_PHYSMEM_BITS 64, 16-page sections) with section 2^40 present. The
+    /// optimized arena kept only 40 bits of the section number in the flags, so section 2^40 read as section 0 and
+    /// page_to_pfn gave 0x23 for 0x100000000003; its dense per-section tables (2^40 entries) overflowed first.
+    /// </summary>
+    [Fact]
+    public void Sections_far_apart_and_above_2_to_the_40_keep_their_numbers()
+    {
+        var m = Cfg(MemoryModel.Sparsemem, 64) with { MaxPhysmemBits = 64 };
+        var w = Valid(World.Create(m, [0, 1, 1UL << 40]));
+        ulong hi = (1UL << 40) << 4;
+        Same(w, TestWorlds.Adds(Bio.Empty(4), (hi + 3, 0, 0x100)), r => Assert.Equal(hi + 3, r.Bio!.Vecs[0].Pfn));
+        Same(w, new NumPagesContiguousOp(new ulong[] { 10, 11, 12, 13, 14, 15, 16, 17 }.ToEqArray()), r => Assert.Equal([6L], r.Returns));
+        // Node-buffer memmaps: section 2^40's follows section 1's, so only the section number ends the run.
+        Same(w, new NumPagesContiguousOp(Enumerable.Range(10, 22).Select(i => (ulong)i).Concat(Enumerable.Range(0, 16).Select(i => hi + (ulong)i)).ToEqArray()),
+            r => Assert.Equal([6L], r.Returns));
+        Same(w, new NumPagesContiguousOp(Enumerable.Range(20, 12).Select(i => (ulong)i).Concat(Enumerable.Range(0, 16).Select(i => hi + (ulong)i)).ToEqArray()),
+            r => Assert.Equal([12L], r.Returns));
     }
 }
