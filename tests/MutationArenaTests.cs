@@ -504,4 +504,222 @@ public sealed class MutationArenaTests
         Same(w, new NumPagesContiguousOp(Enumerable.Range(20, 12).Select(i => (ulong)i).Concat(Enumerable.Range(0, 16).Select(i => hi + (ulong)i)).ToEqArray()),
             r => Assert.Equal([12L], r.Returns));
     }
+
+    // ---------------------------------------------------------------- the section half of num_pages_contiguous
+
+    /// <summary>SectionRun over 256-page sections with node-buffer memmaps: the first index whose record is in another section.</summary>
+    [Theory]
+    [InlineData(64, true, false)]
+    [InlineData(64, true, true)]
+    [InlineData(72, true, true)]
+    [InlineData(64, false, false)]
+    [InlineData(80, false, true)]
+    public void Section_run_stops_at_the_first_record_of_the_next_section(int sz, bool is64, bool touchAll)
+    {
+        var m = Cfg(MemoryModel.Sparsemem, sz, is64) with { SectionSizeBits = 20, MaxPageOrder = 4 };
+        ulong align = Math.Min(256UL * (ulong)sz, 0x1000);
+        var w = Valid(World.Create(m, [0, 1, 2], MemmapPlacement.NodeBuffer((MemmapPlacement.Origin + align - 1) / align * align)));
+        using var a = new MemmapArena(w, new RunLog(), is64);
+        if (touchAll)
+            for (ulong pfn = 0; pfn < 768; pfn++) Assert.Equal(pfn >> 8, a.PageToSection(a.PfnToPage(pfn)));
+        foreach (int start in new[] { 0, 1, 100, 200, 223, 224, 225, 230, 254, 255 })
+            foreach (ulong sec in new ulong[] { 0, 1 })
+                foreach (int n in new[] { 1, 2, 31, 32, 33, 34, 64, 65, 100, 257, 300 })
+                    foreach (int from in new[] { 1, 5, 40 })
+                    {
+                        ulong first = a.PfnToPage(sec * 256 + (ulong)start);
+                        int boundary = 256 - start;
+                        int expect = from >= n ? n : boundary <= from ? from : Math.Min(n, boundary);
+                        Assert.Equal(expect, a.SectionRun(first, sec, from, n));
+                    }
+    }
+
+    /// <summary>
+    /// The highest section number (all ones in a 4-bit SECTIONS_WIDTH) with the memmap of section 14 right after
+    /// section 15's: a run from section 15 into 14 is ended by the section number only.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_run_from_the_highest_section_into_a_lower_one_stops_at_the_section(bool is64)
+    {
+        var m = Cfg(MemoryModel.Sparsemem, 64, is64) with { MaxPhysmemBits = 20 };
+        var w = Valid(World.Create(m, [14, 15], MemmapPlacement.Independent(0x100400, 0x100000)));
+        foreach (int tail in new[] { 1, 5, 16 })
+        {
+            var pfns = Enumerable.Range(16 - tail, tail).Select(i => 240 + (ulong)i).Concat(Enumerable.Range(0, 16).Select(i => 224 + (ulong)i)).ToEqArray();
+            Same(w, new NumPagesContiguousOp(pfns), r => Assert.Equal([(long)tail], r.Returns));
+        }
+        var w2 = Valid(World.Create(m, [14, 15]));
+        Same(w2, new NumPagesContiguousOp(Enumerable.Range(224, 32).Select(i => (ulong)i).ToEqArray()), r => Assert.Equal([16L], r.Returns));
+    }
+
+    // ---------------------------------------------------------------- the pointer half (vectors of page pointers)
+
+    private static IEnumerable<ulong[]> CraftedRuns(int lanes)
+    {
+        const ulong p = 24;
+        int n = 3 * lanes + 3;
+        yield return Enumerable.Repeat(p, n).ToArray();                                           // every pointer the same
+        yield return [p, .. Enumerable.Range(0, n).Select(i => p - 1 + (ulong)i)];                 // one step behind
+        yield return [p, .. Enumerable.Range(1, n).Select(i => p - (ulong)i)];                     // backwards
+        yield return [p, .. Enumerable.Range(1, lanes).Select(i => p + (ulong)i), .. Enumerable.Range(0, n).Select(i => p + 1 - (ulong)lanes + (ulong)i)]; // second block one block back
+        yield return [.. Enumerable.Range(0, n).Select(i => p + (ulong)i)];                        // all contiguous
+        yield return [.. Enumerable.Range(0, lanes + 1).Select(i => p + (ulong)i)];                // exactly one block after the first
+        yield return [.. Enumerable.Range(0, lanes).Select(i => p + (ulong)i)];                    // no full block
+        foreach (int brk in new[] { 1, lanes - 1, lanes, lanes + 1, 2 * lanes, 2 * lanes + 1, n - 1 })
+        {
+            var a = Enumerable.Range(0, n).Select(i => p + (ulong)i).ToArray();
+            a[brk] = 2;
+            yield return a;
+        }
+    }
+
+    [Theory]
+    [InlineData(MemoryModel.SparsememVmemmap, 64, true, 4)]
+    [InlineData(MemoryModel.SparsememVmemmap, 72, true, 4)]
+    [InlineData(MemoryModel.SparsememVmemmap, 64, false, 8)]
+    [InlineData(MemoryModel.Flatmem, 80, false, 8)]
+    [InlineData(MemoryModel.Sparsemem, 64, true, 4)]
+    [InlineData(MemoryModel.Sparsemem, 64, false, 8)]
+    public void The_vector_pointer_test_agrees_with_one_pointer_at_a_time(MemoryModel model, int sz, bool is64, int lanes)
+    {
+        // Sixteen 16-page sections: PFNs 0 .. 255 all have struct pages (node-buffer memmaps adjacent in SPARSEMEM).
+        var w = Valid(World.Create(Cfg(model, sz, is64), Enumerable.Range(0, 16).Select(i => (ulong)i)));
+        ulong shift = 64;
+        foreach (var run in CraftedRuns(lanes))
+        {
+            var pfns = run.Select(x => x + shift).ToArray();
+            int expect = 1;
+            while (expect < pfns.Length && pfns[expect] == pfns[0] + (ulong)expect
+                   && (model != MemoryModel.Sparsemem || pfns[expect] >> 4 == pfns[0] >> 4)) expect++;
+            Same(w, new NumPagesContiguousOp(pfns.ToEqArray()), r => Assert.Equal([(long)expect], r.Returns));
+        }
+    }
+
+    // ---------------------------------------------------------------- trap buffers, free lists, iterator state
+
+    private static Span<byte> WithPadding(TrapBuffer b)
+        => System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
+            ref System.Runtime.CompilerServices.Unsafe.Subtract(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b.Bytes), TrapBuffer.Pad),
+            b.Length + 2 * TrapBuffer.Pad);
+
+    [Fact]
+    public void A_trap_buffer_is_filled_and_reports_nothing_untouched()
+    {
+        using var b = new TrapBuffer("page array", 40);
+        Assert.Equal(40, b.Length);
+        Assert.Equal("page array", b.Name);
+        Assert.All(b.Bytes.ToArray(), x => Assert.Equal(TrapBuffer.Fill, x));
+        b.Bytes.Fill(0x11);
+        var v = new List<string>();
+        b.Check(v);
+        Assert.Empty(v);
+        Assert.Equal(5, b.As<ulong>().Length);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(-TrapBuffer.Pad)]
+    [InlineData(-17)]
+    [InlineData(40)]
+    [InlineData(45)]
+    [InlineData(40 + TrapBuffer.Pad - 1)]
+    public void A_write_into_the_padding_is_reported_with_its_offset(int at)
+    {
+        using var b = new TrapBuffer("bvec array", 40);
+        WithPadding(b)[at + TrapBuffer.Pad] = 0;
+        var v = new List<string>();
+        b.Check(v);
+        Assert.Equal([Diag.TrapTouched("bvec array", at)], v);
+    }
+
+    [Fact]
+    public void Only_the_first_touched_byte_of_each_side_is_reported()
+    {
+        using var b = new TrapBuffer("x", 8);
+        var all = WithPadding(b);
+        all[TrapBuffer.Pad - 3] = 1;
+        all[TrapBuffer.Pad - 2] = 1;
+        var v = new List<string>();
+        b.Check(v);
+        Assert.Equal([Diag.TrapTouched("x", -3)], v);
+        all[TrapBuffer.Pad - 3] = TrapBuffer.Poison;
+        all[TrapBuffer.Pad - 2] = TrapBuffer.Poison;
+        all[TrapBuffer.Pad + 8 + 2] = 7;
+        all[TrapBuffer.Pad + 8 + 9] = 7;
+        v.Clear();
+        b.Check(v);
+        Assert.Equal([Diag.TrapTouched("x", 10)], v);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_free_lists_hand_out_and_merge_as_the_reference_allocator_does(int seed)
+    {
+        var blocks = new List<Folio>();
+        for (ulong h = 0; h < 256; h += 16) blocks.Add(new Folio(h, 4));
+        blocks.Add(new Folio(256, 0));
+        blocks.Add(new Folio(258, 1));
+        var reference = new PageAllocator(blocks.ToEqArray(), 2, 4);
+        using var fa = new FreeArea(reference);
+        var rnd = new Random(seed);
+        var held = new List<Folio>();
+        for (int step = 0; step < 400; step++)
+        {
+            Assert.Equal(reference.FreePages, fa.FreePages);
+            if (held.Count > 0 && rnd.Next(3) == 0)
+            {
+                int i = rnd.Next(held.Count);
+                var f = held[i];
+                held.RemoveAt(i);
+                reference = reference.Put(f);
+                fa.Free(f.Head, f.Order);
+                continue;
+            }
+            int order = rnd.Next(-1, 6);
+            bool noRetry = rnd.Next(2) == 0;
+            int maxPage = rnd.Next(2, 6);
+            var (after, got) = reference.Alloc(order, noRetry, maxPage);
+            reference = after;
+            Assert.Equal(got?.Head, fa.Alloc(order, noRetry, maxPage));
+            if (got is { } g) held.Add(g);
+        }
+        foreach (var f in held) { reference = reference.Put(f); fa.Free(f.Head, f.Order); }
+        Assert.Equal(reference.FreePages, fa.FreePages);
+        // Everything merged back: sixteen order-4 blocks and the small ones as they were.
+        for (int k = 0; k < 16; k++) Assert.Equal((ulong)k * 16, fa.Alloc(4, false, 4));
+        Assert.Null(fa.Alloc(4, false, 4));
+        Assert.Equal(256UL, fa.Alloc(0, false, 4));
+        Assert.Equal(258UL, fa.Alloc(1, false, 4));
+        Assert.Equal(0UL, fa.FreePages);
+    }
+
+    [Fact]
+    public void Freed_buddies_merge_whichever_half_comes_back_first()
+    {
+        using var fa = new FreeArea(new PageAllocator([new Folio(0, 3)], 3, 3));
+        Assert.Equal(0UL, fa.Alloc(0, false, 3));
+        Assert.Equal(1UL, fa.Alloc(0, false, 3));
+        Assert.Equal(2UL, fa.Alloc(1, false, 3));
+        fa.Free(1, 0);
+        fa.Free(0, 0);
+        fa.Free(2, 1);
+        Assert.Equal(8UL, fa.FreePages);
+        Assert.Equal(0UL, fa.Alloc(3, false, 3));
+    }
+
+    [Fact]
+    public void Iterator_and_bio_state_defaults_and_segment_counts()
+    {
+        Assert.Equal(1, new IterState { Type = IterType.Ubuf, Index = 0 }.NrSegs);
+        Assert.Equal(1, new IterState { Type = IterType.Ubuf, Index = 1 }.NrSegs);
+        Assert.Equal(3, new IterState { Type = IterType.Bvec, NBvecs = 5, Index = 2 }.NrSegs);
+        Assert.Equal(2, new IterState { Type = IterType.Iovec, Iov = [new IoVec(0, 1), new IoVec(8, 1), new IoVec(16, 1)], Index = 1 }.NrSegs);
+        var b = new BioState();
+        Assert.True(b.Untouched);
+        Assert.Equal(-1, b.BorrowedFrom);
+    }
 }
