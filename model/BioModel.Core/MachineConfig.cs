@@ -115,8 +115,10 @@ public sealed record MachineConfig
             yield return ("page_shift", $"page shift {PageShift} is not 12 (4K), 14 (16K) or 16 (64K)");
         if (SectionSizeBits < PageShift || SectionSizeBits > 40)
             yield return ("section_size_bits", $"SECTION_SIZE_BITS {SectionSizeBits} must lie in [PAGE_SHIFT={PageShift}, 40]");
-        if (StructPageSize is < 16 or > 256 || StructPageSize % 8 != 0)
-            yield return ("struct_page_size", $"sizeof(struct page) {StructPageSize} must be a multiple of 8 in [16, 256]");
+        // No kernel's struct page is below 32 bytes (eight words on 32-bit: flags, lru, mapping, index, private,
+        // _mapcount, _refcount; include/linux/mm_types.h), and the optimized arena's records need 32.
+        if (StructPageSize is < 32 or > 256 || StructPageSize % 8 != 0)
+            yield return ("struct_page_size", $"sizeof(struct page) {StructPageSize} must be a multiple of 8 in [32, 256] (eight words on 32-bit is the smallest)");
         if (MaxPageOrder < 0 || MaxPageOrder + PageShift > SectionSizeBits)
             yield return ("max_page_order", $"MAX_PAGE_ORDER {MaxPageOrder} + PAGE_SHIFT {PageShift} exceeds SECTION_SIZE_BITS {SectionSizeBits} (mmzone.h refuses to build)");
         if (MaxPhysmemBits <= SectionSizeBits || MaxPhysmemBits > 64)
