@@ -18,13 +18,6 @@ public static class WorldGen
         var mdl = model ?? d.Weighted((25, MemoryModel.Flatmem), (45, MemoryModel.Sparsemem), (30, MemoryModel.SparsememVmemmap));
         bool is64 = !d.Chance(0.15);
         bool zd = d.Chance(0.9);
-        bool kmsan = d.Chance(0.08);
-        // sizeof(struct page): 64 on a usual 64-bit build, 32 on 32-bit; KMSAN adds the shadow and origin
-        // page pointers (80, include/linux/mm_types.h); 56 without memcg_data, 72 with _last_cpupid outside
-        // the flags. Not a power of two, pfn_to_page and page_to_pfn divide and the VMEMMAP inline path is off.
-        // Classic SPARSEMEM keeps 64: its tiny sections' memmaps would not be page multiples, and the section
-        // memmap bases must stay aligned for the section_mem_map encoding (WorldValidator).
-        int structPage = !is64 ? 32 : mdl == MemoryModel.Sparsemem ? 64 : kmsan ? 80 : d.Weighted((88, 64), (6, 56), (6, 72));
         // Start from the tiny preset of the model, so that scenario files print only what differs from it.
         var basis = ArchPresets.Get(mdl switch
         {
@@ -32,23 +25,29 @@ public static class WorldGen
             MemoryModel.Sparsemem => "tiny-sparsemem",
             _ => "tiny-vmemmap",
         });
-        return basis with
+        var m = basis with
         {
             PageShift = pageShift,
             SectionSizeBits = pageShift + k,
             Model = mdl,
-            StructPageSize = structPage,
+            StructPageSize = is64 ? 64 : 32,
             Is64Bit = is64,
             MaxPhysmemBits = is64 ? 46 : 36,
             MaxPageOrder = Math.Min(3, k),
             GiganticFolios = !d.Chance(0.1),
             ZoneDevice = zd,
             PciP2pdma = zd && d.Chance(0.85),
-            Kmsan = kmsan,
+            Kmsan = d.Chance(0.08),
             XenGuest = d.Chance(0.08),
             XenPageSizeMatches = !d.Chance(0.2),
             DebugKernel = d.Chance(0.3),
         };
+        // sizeof(struct page) under KMSAN: the shadow and origin page pointers make it 80 (include/linux/mm_types.h),
+        // no power of two, so pfn_to_page and page_to_pfn divide and the optimized VMEMMAP inline path is off. Decided
+        // from draws already made, so every other world is drawn exactly as before. Classic SPARSEMEM keeps 64: its
+        // tiny sections' memmaps would not be page multiples, and the section memmap bases must stay aligned for the
+        // section_mem_map encoding (WorldValidator). Other odd sizes (56, 72) are in tests/MutationArenaTests.cs.
+        return m.Kmsan && m.Is64Bit && mdl != MemoryModel.Sparsemem ? m with { StructPageSize = 80 } : m;
     }
 
     /// <summary>A whole world on a generated machine.</summary>

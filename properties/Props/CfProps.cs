@@ -192,7 +192,7 @@ public static class CfProps
             Title = "Optimized and reference outcomes are equal: returns, bvec tables, bio, iterator, pins, warnings, contract violations",
             Generate = Gen,
             Classify = Classes,
-            Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05), ("direct_io", 0.04), ("sizeof(struct page) not a power of two", 0.03)],
+            Required = [("crosses a section with adjacent memmaps", 0.05), ("COW'd page inside a large folio", 0.05), ("pgmap change", 0.05), ("ends with a full bvec array", 0.05), ("direct_io", 0.04), ("sizeof(struct page) not a power of two", 0.01)],
             Weight = 24,
             Explain = Explain,
             Check = c =>
