@@ -1,6 +1,7 @@
 using BioModel.Core;
 using BioModel.Optimized;
 using BioModel.Reference;
+using static BioModel.Tests.TestWorlds;
 
 namespace BioModel.Tests;
 
@@ -28,12 +29,6 @@ public sealed class MutationArenaTests
             ZoneDevice = zoneDevice,
             PciP2pdma = zoneDevice,
         };
-
-    private static World Valid(World w)
-    {
-        Assert.True(w.Problems().Count == 0, string.Join("; ", w.Problems()));
-        return w;
-    }
 
     public static TheoryData<string> Geometries() => new(GeometryNames);
 
@@ -379,12 +374,7 @@ public sealed class MutationArenaTests
 
     // ---------------------------------------------------------------- optimized against reference
 
-    private static void Same(World w, Operation op, Action<Outcome>? check = null)
-    {
-        var reference = ReferenceModel.Instance.Run(w, op);
-        check?.Invoke(reference);
-        Assert.Equal(reference, OptimizedModel.Instance.Run(w, op));
-    }
+    private static void Same(World w, Operation op, Action<Outcome>? check = null) => check?.Invoke(RunBoth(w, op));
 
     /// <summary>
     /// Found here: classic SPARSEMEM with a 56-byte struct page and padded memmaps puts section 3's memmap

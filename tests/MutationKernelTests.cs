@@ -15,14 +15,6 @@ namespace BioModel.Tests;
 /// </summary>
 public sealed class MutationKernelTests
 {
-    private static Outcome Both(World w, Operation op)
-    {
-        var r = ReferenceModel.Instance.Run(w, op);
-        var o = OptimizedModel.Instance.Run(w, op);
-        Assert.Equal(r, o);
-        return o;
-    }
-
     private static BioAddOp Calls(Bio bio, params AddCall[] calls) => new(bio, calls.ToEqArray());
 
     private static AddCall Add(ulong pfn, ulong off, ulong len) => new(AddFn.BioAddPage, pfn, len, off);
@@ -36,7 +28,7 @@ public sealed class MutationKernelTests
     {
         // Page 0xf is the last of section 0; with padded placement section 1's memmap does not follow it.
         var w = Tiny(placement: MemmapPlacement.Padded());
-        var o = Both(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
+        var o = RunBoth(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
         Assert.Equal([0x1000L], o.Returns);
         Assert.Equal([new BvecDesc(0xf, 0x1000, 0x800)], o.Bio!.Vecs);
         Assert.Equal([Diag.RangeNotContiguous("bio_add_page", 0xf, 0x1000, 0x800)], o.Violations);
@@ -46,7 +38,7 @@ public sealed class MutationKernelTests
     public void The_same_range_in_node_buffer_placement_is_contiguous()
     {
         var w = Tiny(placement: MemmapPlacement.NodeBuffer());
-        var o = Both(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
+        var o = RunBoth(w, Adds(Bio.Empty(2), (0xf, 0x800, 0x1000)));
         Assert.Equal([0x1000L], o.Returns);
         Assert.Empty(o.Violations);
     }
@@ -57,7 +49,7 @@ public sealed class MutationKernelTests
         // The bvec ends at the end of page 0xe; page 0xf follows it physically and in the memmap, so the
         // add merges; its own range (0xf .. 0x10) crosses into the padded section 1.
         var w = Tiny(placement: MemmapPlacement.Padded());
-        var o = Both(w, Adds(Bio.With(1, new BvecDesc(0xe, 0x1000, 0)), (0xf, 0, 0x2000)));
+        var o = RunBoth(w, Adds(Bio.With(1, new BvecDesc(0xe, 0x1000, 0)), (0xf, 0, 0x2000)));
         Assert.Equal([0x2000L], o.Returns);
         Assert.Equal([new BvecDesc(0xe, 0x3000, 0)], o.Bio!.Vecs);
         Assert.Equal([Diag.RangeNotContiguous("bio_add_page", 0xf, 0x2000, 0)], o.Violations);
@@ -67,7 +59,7 @@ public sealed class MutationKernelTests
     public void A_raw_add_whose_range_leaves_the_memmap_stretch_is_reported_by___bio_add_page()
     {
         var w = Tiny(placement: MemmapPlacement.Padded());
-        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x2000)));
+        var o = RunBoth(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x2000)));
         Assert.Equal([0x2000L], o.Returns);
         Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0x2000, 0)], o.Violations);
     }
@@ -80,10 +72,10 @@ public sealed class MutationKernelTests
         ulong sz = (ulong)new MemmapArena(Tiny(), new RunLog(), true).StructPageSize;
         ulong b = MemmapPlacement.Origin;
         var w = Tiny(placement: MemmapPlacement.Independent(b, b + 0x100 * sz, b + 0x20 * sz, b + 0x30 * sz));
-        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x12000)));
+        var o = RunBoth(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0x12000)));
         Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0x12000, 0)], o.Violations);
         // Sections 2 and 3 alone are one stretch: no report.
-        var o2 = Both(w, Calls(Bio.Empty(2), Raw(0x2f, 0, 0x2000)));
+        var o2 = RunBoth(w, Calls(Bio.Empty(2), Raw(0x2f, 0, 0x2000)));
         Assert.Empty(o2.Violations);
     }
 
@@ -92,7 +84,7 @@ public sealed class MutationKernelTests
     {
         // len == 0: the range is the page of the offset alone (not off + len − 1, which would wrap).
         var w = Tiny(placement: MemmapPlacement.Padded());
-        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0)));
+        var o = RunBoth(w, Calls(Bio.Empty(2), Raw(0xf, 0, 0)));
         Assert.Equal([new BvecDesc(0xf, 0, 0)], o.Bio!.Vecs);
         Assert.Empty(o.Violations);
     }
@@ -102,7 +94,7 @@ public sealed class MutationKernelTests
     {
         // off 0x1000 from the last page of section 0 names page 0x10, in the padded next section.
         var w = Tiny(placement: MemmapPlacement.Padded());
-        var o = Both(w, Calls(Bio.Empty(2), Raw(0xf, 0x1000, 0)));
+        var o = RunBoth(w, Calls(Bio.Empty(2), Raw(0xf, 0x1000, 0)));
         Assert.Equal([Diag.RangeNotContiguous("__bio_add_page", 0xf, 0, 0x1000)], o.Violations);
     }
 
@@ -114,28 +106,28 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_range_into_the_first_page_of_a_pgmap_crosses_its_start()
     {
-        var o = Both(Pgmapped(), Calls(Bio.Empty(2), Raw(0x1f, 0, 0x2000)));
+        var o = RunBoth(Pgmapped(), Calls(Bio.Empty(2), Raw(0x1f, 0, 0x2000)));
         Assert.Equal([Diag.RangeCrossesPgmap("__bio_add_page", 0x1f, 0x2000, 0)], o.Violations);
     }
 
     [Fact]
     public void A_range_from_the_last_page_of_a_pgmap_crosses_its_end()
     {
-        var o = Both(Pgmapped(), Calls(Bio.Empty(2), Raw(0x23, 0, 0x2000)));
+        var o = RunBoth(Pgmapped(), Calls(Bio.Empty(2), Raw(0x23, 0, 0x2000)));
         Assert.Equal([Diag.RangeCrossesPgmap("__bio_add_page", 0x23, 0x2000, 0)], o.Violations);
     }
 
     [Fact]
     public void A_range_inside_a_pgmap_or_ending_at_its_last_page_crosses_nothing()
     {
-        var o = Both(Pgmapped(), Calls(Bio.Empty(4), Raw(0x20, 0, 0x4000), Raw(0x1e, 0, 0x2000)));
+        var o = RunBoth(Pgmapped(), Calls(Bio.Empty(4), Raw(0x20, 0, 0x4000), Raw(0x1e, 0, 0x2000)));
         Assert.Empty(o.Violations);
     }
 
     [Fact]
     public void A_bio_add_page_append_across_a_pgmap_start_is_reported_by_bio_add_page()
     {
-        var o = Both(Pgmapped(), Adds(Bio.Empty(2), (0x1f, 0, 0x2000)));
+        var o = RunBoth(Pgmapped(), Adds(Bio.Empty(2), (0x1f, 0, 0x2000)));
         Assert.Equal([0x2000L], o.Returns);
         Assert.Equal([Diag.RangeCrossesPgmap("bio_add_page", 0x1f, 0x2000, 0)], o.Violations);
     }
@@ -150,7 +142,7 @@ public sealed class MutationKernelTests
     {
         var w = Tiny();
         ulong max = w.Machine.MaxRwCount;
-        var o = Both(w, Steps(Ubuf(0, max), (IterStepKind.Advance, max), (IterStepKind.Revert, max)));
+        var o = RunBoth(w, Steps(Ubuf(0, max), (IterStepKind.Advance, max), (IterStepKind.Revert, max)));
         Assert.Equal([0L, (long)max], o.Returns);
         Assert.Empty(o.Warnings);
     }
@@ -160,7 +152,7 @@ public sealed class MutationKernelTests
     {
         var w = Tiny();
         ulong max = w.Machine.MaxRwCount;
-        var o = Both(w, Steps(Ubuf(0, max + 0x1000), (IterStepKind.Advance, max + 0x1000), (IterStepKind.Revert, max + 1)));
+        var o = RunBoth(w, Steps(Ubuf(0, max + 0x1000), (IterStepKind.Advance, max + 0x1000), (IterStepKind.Revert, max + 1)));
         Assert.Equal([0L, 0L], o.Returns);
         Assert.Equal([Diag.RevertTooFar], o.Warnings);
         Assert.Equal(max + 0x1000, o.Iter!.IovOffset);
@@ -169,7 +161,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void Revert_of_zero_changes_nothing()
     {
-        var o = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0)));
+        var o = RunBoth(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0)));
         Assert.Equal([0xf0L, 0xf0L], o.Returns);
         Assert.Equal(0x10UL, o.Iter!.IovOffset);
     }
@@ -177,10 +169,10 @@ public sealed class MutationKernelTests
     [Fact]
     public void Reverting_a_ubuf_to_exactly_its_start_is_fine_one_byte_further_is_a_bug()
     {
-        var ok = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x10)));
+        var ok = RunBoth(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x10)));
         Assert.Equal([0xf0L, 0x100L], ok.Returns);
         Assert.Empty(ok.Violations);
-        var bad = Both(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x11)));
+        var bad = RunBoth(Tiny(), Steps(Ubuf(0, 0x100), (IterStepKind.Advance, 0x10), (IterStepKind.Revert, 0x11)));
         Assert.Equal([0xf0L], bad.Returns);
         Assert.Equal([Diag.RevertUbufBeforeStart(1)], bad.Violations);
     }
@@ -189,11 +181,11 @@ public sealed class MutationKernelTests
     public void Reverting_an_iovec_into_the_previous_segment_and_before_the_first_one()
     {
         var it = IterDesc.ForIovec([new IoVec(UserBase, 0x100), new IoVec(UserBase + 0x1000, 0x100)]);
-        var ok = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x110)));
+        var ok = RunBoth(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x110)));
         Assert.Equal([0xf0L, 0x200L], ok.Returns);
         Assert.Equal(0, ok.Iter!.Index);
         Assert.Equal(0UL, ok.Iter.IovOffset);
-        var bad = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x111)));
+        var bad = RunBoth(Tiny(), Steps(it, (IterStepKind.Advance, 0x110), (IterStepKind.Revert, 0x111)));
         Assert.Equal([0xf0L], bad.Returns);
         Assert.Equal([Diag.RevertBeforeFirst(false, 1)], bad.Violations);
     }
@@ -202,7 +194,7 @@ public sealed class MutationKernelTests
     public void Reverting_a_bvec_iterator_before_its_first_bvec_is_a_bug()
     {
         var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0x100)]);
-        var bad = Both(Tiny(), Steps(it, (IterStepKind.Advance, 0x20), (IterStepKind.Revert, 0x21)));
+        var bad = RunBoth(Tiny(), Steps(it, (IterStepKind.Advance, 0x20), (IterStepKind.Revert, 0x21)));
         Assert.Equal([0x1e0L], bad.Returns);
         Assert.Equal([Diag.RevertBeforeFirst(true, 1)], bad.Violations);
     }
@@ -213,7 +205,7 @@ public sealed class MutationKernelTests
         // Count 0x1800 of 0x2010 bytes: the second segment counts 0x800 bytes, the third (odd base) not at all.
         var it = IterDesc.ForIovec([new IoVec(UserBase, 0x1000), new IoVec(UserBase + 0x4000, 0x1000), new IoVec(UserBase + 0x8003, 0x10)])
             with { Count = 0x1800 };
-        var o = Both(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
+        var o = RunBoth(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
         Assert.Equal([(long)(UserBase | 0x1000 | (UserBase + 0x4000) | 0x800)], o.Returns);
     }
 
@@ -222,7 +214,7 @@ public sealed class MutationKernelTests
     {
         var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x1000, 0), new BvecDesc(0x20, 0x1000, 0), new BvecDesc(0x30, 0x10, 3)])
             with { Count = 0x1800 };
-        var o = Both(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
+        var o = RunBoth(Tiny(), Steps(it, (IterStepKind.Alignment, 0)));
         Assert.Equal([(long)(0x1000 | 0x800)], o.Returns);
     }
 
@@ -234,7 +226,7 @@ public sealed class MutationKernelTests
         // bio_iov_bvec_set's shape: the table is listed, bi_vcnt stays 0. Nothing changes, so the outcome is the
         // entry bio, table included (rebuilding it from bi_vcnt would drop the table).
         var bio = new Bio { MaxVecs = 0, Vecs = [new BvecDesc(0x10, 0x200, 0)], Vcnt = 0, Size = 0x200, Flags = BioFlags.Cloned };
-        var o = Both(Tiny(), Adds(bio, (0x20, 0, 0x200)));
+        var o = RunBoth(Tiny(), Adds(bio, (0x20, 0, 0x200)));
         Assert.Equal([0L], o.Returns);
         Assert.Equal(bio, o.Bio);
         Assert.Equal([new BvecDesc(0x10, 0x200, 0)], o.Bio!.Vecs);
@@ -250,10 +242,10 @@ public sealed class MutationKernelTests
     {
         // len == UINT_MAX passes bio_add_folio's test and is appended (bio_add_page returns it as int: −1, so
         // bio_add_folio says not added); len == UINT_MAX + 1 is refused before anything is looked at.
-        var at = Both(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, uint.MaxValue, 0)]));
+        var at = RunBoth(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, uint.MaxValue, 0)]));
         Assert.Equal([0L], at.Returns);
         Assert.Equal([new BvecDesc(0, uint.MaxValue, 0)], at.Bio!.Vecs);
-        var past = Both(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, (ulong)uint.MaxValue + 1, 0)]));
+        var past = RunBoth(Big(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0, (ulong)uint.MaxValue + 1, 0)]));
         Assert.Equal([0L], past.Returns);
         Assert.Empty(past.Bio!.Vecs);
         Assert.Empty(past.Violations);
@@ -270,7 +262,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_kvec_in_the_direct_map_names_the_page_of_its_PFN()
     {
-        var o = Both(Tiny(), KvecAt(AddressSpace.PageOffset + 0x21 * PS + 0x10, 0x100));
+        var o = RunBoth(Tiny(), KvecAt(AddressSpace.PageOffset + 0x21 * PS + 0x10, 0x100));
         Assert.Equal([0x100L], o.Returns);
         Assert.Equal([0x21UL], o.Pages);
         Assert.Equal(0x10UL, o.Offset0);
@@ -280,7 +272,7 @@ public sealed class MutationKernelTests
     public void A_kvec_in_the_direct_map_on_a_PFN_without_memmap_is_fatal()
     {
         var w = Tiny(sections: [0, 2]);
-        var o = Both(w, KvecAt(AddressSpace.PageOffset + 0x10 * PS, 0x100));
+        var o = RunBoth(w, KvecAt(AddressSpace.PageOffset + 0x10 * PS, 0x100));
         Assert.Empty(o.Returns);
         Assert.Equal([Diag.KvecNoPage(AddressSpace.PageOffset + 0x10 * PS, 0x10)], o.Violations);
     }
@@ -289,11 +281,11 @@ public sealed class MutationKernelTests
     public void A_kvec_just_past_the_direct_map_is_unmapped()
     {
         ulong at = AddressSpace.PageOffset + (1UL << Tiny().Machine.MaxPhysmemBits);
-        var o = Both(Tiny(), KvecAt(at, 0x100));
+        var o = RunBoth(Tiny(), KvecAt(at, 0x100));
         Assert.Empty(o.Returns);
         Assert.Equal([Diag.KvecUnmapped(at)], o.Violations);
         ulong below = AddressSpace.PageOffset - PS;
-        var o2 = Both(Tiny(), KvecAt(below, 0x100));
+        var o2 = RunBoth(Tiny(), KvecAt(below, 0x100));
         Assert.Equal([Diag.KvecUnmapped(below)], o2.Violations);
     }
 
@@ -302,12 +294,12 @@ public sealed class MutationKernelTests
     {
         var w = WithVmalloc(VirtPage.Map(0x20), VirtPage.Hole);
         ulong b = AddressSpace.DefaultVmallocBase;
-        var ok = Both(w, KvecAt(b + 0x80, 0x80));
+        var ok = RunBoth(w, KvecAt(b + 0x80, 0x80));
         Assert.Equal([0x80L], ok.Returns);
         Assert.Equal([0x20UL], ok.Pages);
-        var hole = Both(w, KvecAt(b + PS, 0x80));
+        var hole = RunBoth(w, KvecAt(b + PS, 0x80));
         Assert.Equal([Diag.KvecVmallocNull(b + PS)], hole.Violations);
-        var end = Both(w, KvecAt(b + 2 * PS, 0x80));
+        var end = RunBoth(w, KvecAt(b + 2 * PS, 0x80));
         Assert.Equal([Diag.KvecUnmapped(b + 2 * PS)], end.Violations);
     }
 
@@ -320,7 +312,7 @@ public sealed class MutationKernelTests
         // 0x800. Adding instead, or ubuf − iov_offset, would be off by 0x400.
         var w = Tiny(user: [0x20, 0x21, 0x22]);
         var it = IterDesc.ForUbuf(UserBase + 0x600, 0x1400) with { IovOffset = 0x200, Count = 0x1200 };
-        var o = Both(w, new ExtractBvecsOp(it, [], 4, 0x800, 0x7ff, false));
+        var o = RunBoth(w, new ExtractBvecsOp(it, [], 4, 0x800, 0x7ff, false));
         Assert.Equal([0x800L], o.Returns);
         Assert.Equal([new BvecDesc(0x20, 0x800, 0x800)], o.Bvecs);
     }
@@ -330,9 +322,9 @@ public sealed class MutationKernelTests
     {
         var w = Tiny(user: [0x20]);
         var it = IterDesc.ForIovec([new IoVec(UserBase, 0x100)]) with { Index = 1, Count = 0 };
-        var o = Both(w, new ExtractBvecsOp(it, [], 4, 0x100, 0, false));
+        var o = RunBoth(w, new ExtractBvecsOp(it, [], 4, 0x100, 0, false));
         Assert.Equal([Diag.ExtractProbePastEnd], o.Violations);
-        var fatal = Both(w, new ExtractBvecsOp(it, [], 4, 0x100, 0x1ff, false));
+        var fatal = RunBoth(w, new ExtractBvecsOp(it, [], 4, 0x100, 0x1ff, false));
         Assert.Empty(fatal.Returns);
         Assert.Equal([Diag.ExtractProbePastEnd, Diag.ExtractProbeDecides], fatal.Violations);
     }
@@ -343,7 +335,7 @@ public sealed class MutationKernelTests
         // nr_vecs = max_vecs + 1: entries_left wraps to 65535, and the extraction of 1100 pages runs in full
         // before the write past bv[max_vecs] is stopped.
         var w = Tiny(user: Enumerable.Repeat(0x20UL, 1100).ToArray());
-        var o = Both(w, new ExtractBvecsOp(Ubuf(0, 1100 * PS), [new BvecDesc(0x30, 1, 0), new BvecDesc(0x31, 1, 0)], 1, 1100 * PS, 0, false));
+        var o = RunBoth(w, new ExtractBvecsOp(Ubuf(0, 1100 * PS), [new BvecDesc(0x30, 1, 0), new BvecDesc(0x31, 1, 0)], 1, 1100 * PS, 0, false));
         Assert.Empty(o.Returns);
         Assert.Contains(o.Violations, x => x.Contains("nr_vecs 2 > max_vecs 1"));
         Assert.Equal(2, o.Violations.Length);
@@ -358,7 +350,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_pinned_bvec_over_three_order0_folios_is_released_folio_by_folio()
     {
-        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
+        var o = RunBoth(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
         Assert.Equal([-Errno.EINVAL], o.Returns);
         Assert.Empty(o.Pins);
         Assert.Empty(o.Violations);
@@ -369,7 +361,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_pinned_bvec_from_mid_folio_into_the_next_folio_releases_one_page_of_each()
     {
-        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x1000, 0x800))));
+        var o = RunBoth(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x1000, 0x800))));
         Assert.Equal([-Errno.EINVAL], o.Returns);
         Assert.Empty(o.Pins);
         Assert.Empty(o.Violations);
@@ -378,7 +370,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_pinned_bvec_starting_past_its_order0_folio_is_a_fatal_release()
     {
-        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x100, 0x1000))));
+        var o = RunBoth(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0x100, 0x1000))));
         Assert.Empty(o.Returns);
         Assert.Equal([Diag.ReleasePastFolio(new BvecDesc(0x10, 0x100, 0x1000), 0x1000, 0x10, 0)], o.Violations);
     }
@@ -386,7 +378,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_pinned_zero_length_bvec_at_offset_0_pins_nothing_and_its_release_count_wraps()
     {
-        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0, 0))));
+        var o = RunBoth(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x10, 0, 0))));
         Assert.Empty(o.Returns);
         Assert.Equal([Diag.ReleaseCountWraps(new BvecDesc(0x10, 0, 0), ulong.MaxValue / PS + 1, 0x10)], o.Violations);
         Assert.Empty(o.Pins);
@@ -396,11 +388,11 @@ public sealed class MutationKernelTests
     public void A_pinned_bvec_running_past_the_memmap_end_is_a_wild_page_when_pinned()
     {
         // The pin on entry is fatal before bio_iov_iter_get_pages runs (aligned iterator: nothing else would fail).
-        var aligned = Both(Tiny(user: [0x20]), new GetPagesOp(Pinned(new BvecDesc(0x3f, 0x2000, 0)), Ubuf(0, 0x200), 0, 0));
+        var aligned = RunBoth(Tiny(user: [0x20]), new GetPagesOp(Pinned(new BvecDesc(0x3f, 0x2000, 0)), Ubuf(0, 0x200), 0, 0));
         Assert.Empty(aligned.Returns);
         Assert.Single(aligned.Violations);
         Assert.StartsWith("wild struct page pointer", aligned.Violations[0]);
-        var o = Both(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x3f, 0x2000, 0))));
+        var o = RunBoth(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x3f, 0x2000, 0))));
         Assert.Empty(o.Returns);
         Assert.Single(o.Violations);
         Assert.StartsWith("wild struct page pointer", o.Violations[0]);
@@ -412,10 +404,10 @@ public sealed class MutationKernelTests
     public void A_used_up_bvec_iterator_has_its_alignment_read_past_the_array()
     {
         var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0)]) with { Index = 1, Count = 0 };
-        var o = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0, 0));
+        var o = RunBoth(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0, 0));
         Assert.Equal([0L], o.Returns);
         Assert.Equal([Diag.BvecAlignedPastEnd], o.Violations);
-        var fatal = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x1ff, 0));
+        var fatal = RunBoth(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x1ff, 0));
         Assert.Empty(fatal.Returns);
         Assert.Equal([Diag.BvecAlignedPastEnd, Diag.BvecAlignedDecides], fatal.Violations);
     }
@@ -425,10 +417,10 @@ public sealed class MutationKernelTests
     {
         // bv_offset 0x300 + iov_offset 0x100 = 0x400: aligned to 0x400 (0x300 − 0x100 would not be).
         var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x800, 0x300)]) with { IovOffset = 0x100, Count = 0x700 };
-        var o = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x3ff, 0));
+        var o = RunBoth(Tiny(), new GetPagesOp(Bio.Empty(0), it, 0x3ff, 0));
         Assert.Equal([0L], o.Returns);
         Assert.Equal(0x700u, o.Bio!.Size);
-        var bad = Both(Tiny(), new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x600 }, 0x3ff, 0));
+        var bad = RunBoth(Tiny(), new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x600 }, 0x3ff, 0));
         Assert.Equal([-Errno.EINVAL], bad.Returns);
     }
 
@@ -439,15 +431,15 @@ public sealed class MutationKernelTests
         // aligned to 4 KiB. Lengths taken as bv_len + done, or offsets as bv_offset − done, are not.
         var w = Tiny(config: m => m with { DebugKernel = true });
         var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x1400, 0xc00), new BvecDesc(0x20, 0x1000, 0)]) with { IovOffset = 0x400, Count = 0x2000 };
-        var o = Both(w, new GetPagesOp(Bio.Empty(0), it, 0xfff, 0));
+        var o = RunBoth(w, new GetPagesOp(Bio.Empty(0), it, 0xfff, 0));
         Assert.Equal([0L], o.Returns);
         Assert.Equal(0x2000u, o.Bio!.Size);
         Assert.Equal(0UL, o.Iter!.Count);
-        var bad = Both(w, new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x2200 }, 0xfff, 0));
+        var bad = RunBoth(w, new GetPagesOp(Bio.Empty(0), it with { IovOffset = 0x200, Count = 0x2200 }, 0xfff, 0));
         Assert.Equal([-Errno.EINVAL], bad.Returns);
         // The second segment at 0x800 is misaligned: the walk must move on to it once the first is used up.
         var it2 = IterDesc.ForBvec([new BvecDesc(0x10, 0x1400, 0xc00), new BvecDesc(0x20, 0x1000, 0x800)]) with { IovOffset = 0x400, Count = 0x2000 };
-        var second = Both(w, new GetPagesOp(Bio.Empty(0), it2, 0xfff, 0));
+        var second = RunBoth(w, new GetPagesOp(Bio.Empty(0), it2, 0xfff, 0));
         Assert.Equal([-Errno.EINVAL], second.Returns);
     }
 
@@ -456,7 +448,7 @@ public sealed class MutationKernelTests
     {
         var w = Tiny(pgmaps: [new Pgmap(1, MemoryType.PciP2pdma, 0x20, 4, "nvme0")], user: [0x10]);
         var bio = Bio.With(4, new BvecDesc(0x20, 0x200, 0)) with { Opf = BioOpf.NoMerge };
-        var o = Both(w, new GetPagesOp(bio, Ubuf(0, 0x200), 0, 0));
+        var o = RunBoth(w, new GetPagesOp(bio, Ubuf(0, 0x200), 0, 0));
         Assert.True(o.Bio!.Opf.HasFlag(BioOpf.NoMerge));
     }
 
@@ -464,7 +456,7 @@ public sealed class MutationKernelTests
     public void A_pinned_bvec_over_an_order1_folio_and_the_next_is_released_by_folio_next()
     {
         var w = Tiny(folios: [new Folio(0x10, 1)], user: [0x20]);
-        var o = Both(w, Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
+        var o = RunBoth(w, Misaligned(Pinned(new BvecDesc(0x10, 0x3000, 0))));
         Assert.Equal([-Errno.EINVAL], o.Returns);
         Assert.Empty(o.Pins);
         Assert.Empty(o.Violations);
@@ -474,7 +466,7 @@ public sealed class MutationKernelTests
     public void Bio_add_folio_past_the_memmap_end_names_a_wild_page()
     {
         // folio_page(folio 0x3f, 1) is one struct page past the last present section.
-        var o = Both(Tiny(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0x3f, 0x100, 0x1000)]));
+        var o = RunBoth(Tiny(), new BioAddOp(Bio.Empty(2), [new AddCall(AddFn.BioAddFolio, 0x3f, 0x100, 0x1000)]));
         Assert.Single(o.Violations);
         Assert.StartsWith("wild struct page pointer", o.Violations[0]);
     }
@@ -484,7 +476,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void Num_pages_contiguous_of_no_pages_is_a_contract_violation()
     {
-        var o = Both(Tiny(), new NumPagesContiguousOp([]));
+        var o = RunBoth(Tiny(), new NumPagesContiguousOp([]));
         Assert.Empty(o.Returns);
         Assert.Equal([Diag.NpcEmpty], o.Violations);
     }
@@ -492,9 +484,9 @@ public sealed class MutationKernelTests
     [Fact]
     public void Without_the_section_in_the_page_flags_a_run_continues_across_sections()
     {
-        var o = Both(Tiny(MemoryModel.SparsememVmemmap), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
+        var o = RunBoth(Tiny(MemoryModel.SparsememVmemmap), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
         Assert.Equal([4L], o.Returns);
-        var s = Both(Tiny(MemoryModel.Sparsemem, placement: MemmapPlacement.NodeBuffer()), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
+        var s = RunBoth(Tiny(MemoryModel.Sparsemem, placement: MemmapPlacement.NodeBuffer()), new NumPagesContiguousOp([0xe, 0xf, 0x10, 0x11]));
         Assert.Equal([2L], s.Returns);
     }
 
@@ -513,7 +505,7 @@ public sealed class MutationKernelTests
             User = new AddressSpace(ub, new ulong[] { 0x10, 0x11, 0x12, 0x13, 0x30 }.Select(VirtPage.Map).ToEqArray()),
         };
         Assert.Empty(w.Problems());
-        var o = Both(w, new ExtractBvecsOp(IterDesc.ForUbuf(ub + 0x200, 0x4400), [], 8, 0x4400, 0, false));
+        var o = RunBoth(w, new ExtractBvecsOp(IterDesc.ForUbuf(ub + 0x200, 0x4400), [], 8, 0x4400, 0, false));
         Assert.Equal([0x4400L], o.Returns);
         Assert.Equal([new BvecDesc(0x10, 0x3e00, 0x200), new BvecDesc(0x30, 0x600, 0)], o.Bvecs);
     }
@@ -530,7 +522,7 @@ public sealed class MutationKernelTests
     public void A_bounce_read_keeps_the_entry_bios_other_opf_bits()
     {
         var bio = Bio.Empty(4) with { Opf = BioOpf.NoMerge };
-        var o = Both(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
         Assert.Equal([0L], o.Returns);
         Assert.Equal(BioOpf.NoMerge, o.Bio!.Opf & ~BioOpf.Write);
         Assert.Empty(o.Pins);
@@ -540,7 +532,7 @@ public sealed class MutationKernelTests
     public void A_bounce_read_into_a_bio_already_PINNED_unpins_its_user_pages_at_completion()
     {
         var bio = Bio.Empty(4) with { Flags = BioFlags.PagePinned };
-        var o = Both(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
         Assert.Equal([0L], o.Returns);
         Assert.True(o.Bio!.Has(BioFlags.PagePinned));
         Assert.Empty(o.Pins);
@@ -549,7 +541,7 @@ public sealed class MutationKernelTests
     [Fact]
     public void A_store_in_flight_to_an_unmapped_user_page_is_fatal()
     {
-        var o = Both(Bouncing(), Io(Bio.Empty(4), Ubuf(0, 0x200), new UserWrite(UserBase + 0x5000, 0x10, 7)));
+        var o = RunBoth(Bouncing(), Io(Bio.Empty(4), Ubuf(0, 0x200), new UserWrite(UserBase + 0x5000, 0x10, 7)));
         Assert.Empty(o.Returns); // the run ends at the fatal store: no return is reported
         Assert.Equal([Diag.UserStoreUnmapped(UserBase + 0x5000)], o.Violations);
     }
@@ -559,7 +551,7 @@ public sealed class MutationKernelTests
     {
         // bv_page 0x3f + 1 is past the last present section: the second page is a wild pointer.
         var it = IterDesc.ForBvec([new BvecDesc(0x3f, 0x2000, 0)]);
-        var o = Both(Tiny(), new ExtractPagesOp(it, 0x2000, 4, false));
+        var o = RunBoth(Tiny(), new ExtractPagesOp(it, 0x2000, 4, false));
         Assert.Empty(o.Returns);
         Assert.Single(o.Violations);
         Assert.StartsWith("wild struct page pointer", o.Violations[0]);

@@ -33,12 +33,26 @@ public static class TestWorlds
             Pgmaps = pgmaps ?? [],
             User = new AddressSpace(UserBase, (user ?? []).Select(VirtPage.Map).ToEqArray()),
         };
+        return Valid(w);
+    }
+
+    /// <summary>The world, after asserting that the validator accepts it.</summary>
+    public static World Valid(World w)
+    {
         var problems = w.Problems();
         Assert.True(problems.Count == 0, "test world is invalid: " + string.Join("; ", problems));
         return w;
     }
 
     public static Outcome Run(World w, Operation op) => ReferenceModel.Instance.Run(w, op);
+
+    /// <summary>The operation in both implementations: asserts the outcomes are equal and returns it.</summary>
+    public static Outcome RunBoth(World w, Operation op)
+    {
+        var reference = ReferenceModel.Instance.Run(w, op);
+        Assert.Equal(reference, BioModel.Optimized.OptimizedModel.Instance.Run(w, op));
+        return reference;
+    }
 
     public static BioAddOp Adds(Bio bio, params (ulong Pfn, ulong Off, ulong Len)[] calls)
         => new(bio, calls.Select(c => new AddCall(AddFn.BioAddPage, c.Pfn, c.Len, c.Off)).ToEqArray());
