@@ -539,6 +539,57 @@ public sealed class MutationKernelTests
     }
 
     [Fact]
+    public void A_bounce_write_into_a_cloned_bio_warns_and_returns_EINVAL_without_allocating()
+    {
+        var bio = Bio.Empty(4) with { Flags = BioFlags.Cloned };
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200)));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Equal([Diag.BounceCloned], o.Warnings);
+        Assert.Empty(o.Taken);
+        Assert.Empty(o.Device);
+    }
+
+    [Fact]
+    public void A_bounce_write_into_a_bio_that_already_has_bytes_warns_and_returns_EINVAL()
+    {
+        var bio = Bio.With(4, new BvecDesc(0x10, 0x200, 0));
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200)));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Equal([Diag.BounceNotEmpty], o.Warnings);
+        Assert.Equal([new BvecDesc(0x10, 0x200, 0)], o.Bio!.Vecs);
+        Assert.Empty(o.Taken);
+    }
+
+    [Fact]
+    public void A_bounce_write_into_a_bio_with_no_bvec_left_warns_and_returns_EINVAL()
+    {
+        // bi_max_vecs 0: the bio is empty (bi_size 0) and already full (bi_vcnt >= bi_max_vecs).
+        var o = RunBoth(Bouncing(), Io(Bio.Empty(0), Ubuf(0, 0x200)));
+        Assert.Equal([-Errno.EINVAL], o.Returns);
+        Assert.Equal([Diag.BounceNoRoom], o.Warnings);
+        Assert.Empty(o.Taken);
+    }
+
+    [Fact]
+    public void Extracting_from_below_the_user_mapping_or_past_its_end_faults_on_the_first_page()
+    {
+        // SPARSEMEM_VMEMMAP on 64 bits: the whole-run fast path of pin_user_pages_fast is on; it must not take
+        // an address outside the user pages (below the base, or a page after the end).
+        var w = Tiny(MemoryModel.SparsememVmemmap, user: [0x20, 0x21]);
+        foreach (var it in new[] { IterDesc.ForUbuf(UserBase - 0x1000, 0x1000), Ubuf(0x3000, 0x1000), Ubuf(0x2000, 0x1000) })
+        {
+            var o = RunBoth(w, new ExtractPagesOp(it, 0x1000, 1, false));
+            Assert.Equal([-Errno.EFAULT], o.Returns);
+            Assert.Empty(o.Pages);
+            Assert.Empty(o.Pins);
+        }
+        // In range the same call pins the page.
+        var ok = RunBoth(w, new ExtractPagesOp(Ubuf(0x1000, 0x1000), 0x1000, 1, false));
+        Assert.Equal([0x1000L], ok.Returns);
+        Assert.Equal([0x21UL], ok.Pages);
+    }
+
+    [Fact]
     public void A_store_in_flight_to_an_unmapped_user_page_is_fatal()
     {
         var o = RunBoth(Bouncing(), Io(Bio.Empty(4), Ubuf(0, 0x200), new UserWrite(UserBase + 0x5000, 0x10, 7)));

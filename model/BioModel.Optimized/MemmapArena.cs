@@ -247,7 +247,6 @@ public sealed unsafe class MemmapArena : IDisposable
                 return Trunc(_memMap + pfn * _sz);
             default:
             {
-                ulong s = pfn >> _m.PfnSectionShift;
                 return Trunc(SectionMemMapAddr(pfn >> _m.PfnSectionShift, pfn) + pfn * _sz);
             }
         }
@@ -633,6 +632,7 @@ public sealed unsafe class MemmapArena : IDisposable
     public void MarkDirty(ulong page)
     {
         ulong folio = PageFolio(page);
+        // Stryker disable once arithmetic : OffFlags is 0, so − OffFlags is the same address
         *(ulong*)(Rec(folio) + OffFlags) |= PgDirty;
         _dirtied.Add(folio);
     }
@@ -655,6 +655,7 @@ public sealed unsafe class MemmapArena : IDisposable
     {
         var set = new SortedSet<ulong>();
         foreach (ulong f in _dirtied)
+            // Stryker disable once arithmetic : OffFlags is 0, so − OffFlags is the same address
             if ((*(ulong*)(Rec(f) + OffFlags) & PgDirty) != 0) set.Add(PageToPfn(f));
         return set.ToEqArray();
     }

@@ -225,6 +225,7 @@ public sealed partial class OptKernel<W, TBvec, TPtr>
             ulong? got = FolioAllocGreedy(ref len, minsize);
             if (got is null) break;
             ulong head = got.Value;
+            // Stryker disable once statement,equality : len is at most 1 MiB here (the cap above; FolioAllocGreedy only lowers it), far below BIO_MAX_SIZE, so the WARN cannot fire
             if (len > BioLimits.BioMaxSize) _log.Warn(Diag.AddFolioNofailTooLong);
             vecs[bio.Vcnt++] = W.Make(head, (uint)len, 0);
             bio.Size = unchecked(bio.Size + (uint)len);
