@@ -2,11 +2,17 @@
 """Summarise a dotnet-stryker mutation-report.json as the Markdown committed under docs/ (issue 8).
 
     scripts/mutation-summary.py mutation/BioModel.Optimized/mutation-report.json [--title T] [--command C]
+        [--reviewed docs/mutation-reviewed.tsv]
 
 Prints, per file and in total: killed, timeout, survived, no coverage, ignored (with the reasons given in
 the source's `// Stryker disable` comments), compile errors, and the mutation score as Stryker computes it,
 (killed + timeout) / (killed + timeout + survived + no coverage); then every surviving and uncovered mutant
 (file, line, mutator, the mutated code), and every ignored mutant grouped by its reason.
+
+With --reviewed, each undetected mutant also gets the verdict of a review by reading (EQUIVALENT with the
+reason, KILLABLE with the input that kills it, UNSURE), from a TSV whose rows name a mutant by file, source line
+text, mutator and replacement (so a row still finds its mutant when lines move); a mutant no row names is
+"not reviewed". Stryker's score is unchanged by this: a reviewed-equivalent mutant still counts as undetected.
 """
 import argparse
 import collections
@@ -18,7 +24,15 @@ ap.add_argument("report")
 ap.add_argument("--title", default="Mutation testing")
 ap.add_argument("--command", default="scripts/mutation.sh")
 ap.add_argument("--note", default="")
+ap.add_argument("--reviewed", default=None)
 a = ap.parse_args()
+
+reviews = {}
+if a.reviewed:
+    import csv
+    with open(a.reviewed, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            reviews[(row["file"], row["source_line"], row["mutator"], row["replacement"])] = (row["verdict"], row["reason"])
 
 r = json.load(open(a.report, encoding="utf-8-sig"))
 COLS = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "CompileError", "RuntimeError"]
@@ -34,7 +48,9 @@ for path, f in sorted(r["files"].items()):
         line = m["location"]["start"]["line"]
         code = src[line - 1].strip() if 0 < line <= len(src) else ""
         if m["status"] in ("Survived", "NoCoverage"):
-            undetected.append((name, line, m["status"], m["mutatorName"], (m.get("replacement") or "").replace("\n", " ")[:110], code[:110]))
+            rep = (m.get("replacement") or "").replace("\n", " ")
+            rv = reviews.get((name.split("/")[-1], code, m["mutatorName"], m.get("replacement") or ""), ("not reviewed", ""))
+            undetected.append((name, line, m["status"], m["mutatorName"], rep[:110], code[:110], rv))
         elif m["status"] == "Ignored":
             ignored[m.get("statusReason") or "(no reason)"].append(f"{name}:{line}")
 
@@ -64,12 +80,25 @@ for name, c in per_file.items():
 out.append(f"| **total** | **{score(total):.2f}%** | " + " | ".join(f"**{total[k]}**" for k in COLS) + " |\n")
 
 out.append(f"## Mutants not detected ({len(undetected)})\n")
+if a.reviewed:
+    verdicts = collections.Counter(u[6][0].split(" ")[0].rstrip("\\*") for u in undetected)
+    out.append("Review by reading (" + ", ".join(f"{k}: {v}" for k, v in sorted(verdicts.items())) + "). EQUIVALENT: no valid "
+               "world or operation can tell the mutant from the original (the reason says why); KILLABLE: an input "
+               "that kills it is named, and the test is still to be added; KILLABLE\\*: only an input the validator "
+               "refuses tells them apart.\n")
+esc = lambda s: s.replace("|", "\\|")
 if undetected:
-    out.append("| file:line | status | mutator | mutated to | source line |")
-    out.append("|---|---|---|---|---|")
-    for name, line, st, mut, rep, code in sorted(undetected):
-        esc = lambda s: s.replace("|", "\\|")
-        out.append(f"| {name}:{line} | {st} | {mut} | `{esc(rep)}` | `{esc(code)}` |")
+    if a.reviewed:
+        out.append("| file:line | status | mutator | mutated to | source line | review |")
+        out.append("|---|---|---|---|---|---|")
+    else:
+        out.append("| file:line | status | mutator | mutated to | source line |")
+        out.append("|---|---|---|---|---|")
+    for name, line, st, mut, rep, code, rv in sorted(undetected):
+        row = f"| {name}:{line} | {st} | {mut} | `{esc(rep)}` | `{esc(code)}` |"
+        if a.reviewed:
+            row += f" {esc(rv[0])}{': ' + esc(rv[1]) if rv[1] else ''} |"
+        out.append(row)
     out.append("")
 out.append(f"## Ignored mutants, by reason ({total['Ignored']})\n")
 out.append("Reasons come from `// Stryker disable once <mutators> : <reason>` comments in the source (equivalent "

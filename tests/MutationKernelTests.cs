@@ -512,8 +512,9 @@ public sealed class MutationKernelTests
 
     // ---------------------------------------------------------------- direct I/O through bounce buffers
 
+    /// <summary>A tiny world with one free order-2 block (tiny machines have MAX_PAGE_ORDER 4), checked by the validator.</summary>
     private static World Bouncing()
-        => Tiny(user: [0x20, 0x21]) with { Allocator = new PageAllocator([new Folio(0x30, 2)], 10, 10) };
+        => Valid(Tiny(user: [0x20, 0x21]) with { Allocator = new PageAllocator([new Folio(0x30, 2)], 2, 4) });
 
     private static DirectIoOp Io(Bio bio, IterDesc it, params UserWrite[] stores)
         => new(bio, it, 0x1000, 0x200, stores.ToEqArray(), false, false);
@@ -606,6 +607,267 @@ public sealed class MutationKernelTests
         Assert.Empty(o.Returns);
         Assert.Single(o.Violations);
         Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+
+    // ---------------------------------------------------------------- survivors of the run at 1960247: bounce, extraction, bio_add
+
+    // T1: OptKernel.Bio.cs:148
+    [Fact]
+    public void A_raw_add_to_a_cloned_bio_warns_and_still_appends()
+    {
+        // __bio_add_page: WARN_ON_ONCE(bio_flagged(bio, BIO_CLONED)), then the append goes on (bio_add_page refuses).
+        var bio = Bio.Empty(2) with { Flags = BioFlags.Cloned };
+        var o = RunBoth(Tiny(), Calls(bio, Raw(0x10, 0, 0x200)));
+        Assert.Equal([0x200L], o.Returns);
+        Assert.Equal([Diag.RawAddCloned], o.Warnings);
+        Assert.Equal([new BvecDesc(0x10, 0x200, 0)], o.Bio!.Vecs);
+    }
+
+    // T2: OptKernel.Bounce.cs:83
+    [Fact]
+    public void Completing_a_bounce_write_puts_the_entry_bios_zero_length_bvec_too_which_nobody_holds()
+    {
+        // bi_size 0 passes the not-empty check with one zero-length bvec on PFN 0x10; unbounce puts the folio of every
+        // bvec, PFN 0x10 (never allocated) included: a put of someone else's folio.
+        var bio = Bio.With(4, new BvecDesc(0x10, 0, 0));
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal([new Folio(0x30, 0)], o.Taken);
+        Assert.Equal([Diag.FolioPutNotHeld(0x10)], o.Violations);
+        Assert.Empty(o.Allocated);
+    }
+
+    // T3: OptKernel.Bounce.cs:116 (|| and idx <= segs)
+    [Fact]
+    public void A_write_bio_entering_with_bi_bvec_done_sends_the_device_only_the_bytes_after_it()
+    {
+        // bi_iter.bi_bvec_done 0x100 on entry; the one bounce bvec holds 0x200 bytes and bi_size is 0x200: the
+        // device's walk from (0, 0x100) runs out of bvecs with 0x100 bytes still counted and stops there.
+        var bio = Bio.Empty(4) with { Done = 0x100 };
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal(0x100, o.Device.Length);
+        Assert.Equal(o.Submitted.Skip(0x100), o.Device);
+    }
+
+    // T4: OptKernel.Bounce.cs:144
+    [Fact]
+    public void A_bounce_write_from_a_bvec_that_starts_mid_page_and_runs_past_the_memmap_end_is_fatal_at_the_wild_page()
+    {
+        // bv_page 0x3f, offset 0x800, 0x1000 bytes: the copy's second piece is on bv_page + 1, past the last present
+        // section. The folio was taken before the copy.
+        var it = IterDesc.ForBvec([new BvecDesc(0x3f, 0x1000, 0x800)]);
+        var o = RunBoth(Bouncing(), Io(Bio.Empty(4), it));
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        Assert.Equal([new Folio(0x30, 0)], o.Taken);
+    }
+
+    // T5: OptKernel.Bounce.cs:336 (also kills Bounce.cs:116 || and idx <= segs)
+    [Fact]
+    public void A_bounce_read_into_a_cloned_bio_with_bytes_already_counted_copies_back_short_and_warns()
+    {
+        // A cloned bio is not held to bi_size == sum of bv_len. Its bi_size 0x200 goes into bvec 0's length: 0x400
+        // bytes in the bounce folio for 0x200 bytes of user bvecs, so copy_to_iter comes back short.
+        var bio = new Bio { MaxVecs = 4, Size = 0x200, Flags = BioFlags.Cloned };
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Equal([Diag.UnbounceShortCopy], o.Warnings);
+        Assert.Equal([new BvecDesc(0x30, 0x400, 0), new BvecDesc(0x20, 0x200, 0)], o.Bio!.Vecs);
+        Assert.Empty(o.Pins);
+    }
+
+    // T6: OptKernel.Bounce.cs:343
+    [Fact]
+    public void A_zero_length_user_bvec_of_a_PINNED_bounce_read_is_skipped_at_completion()
+    {
+        // A cloned table with bi_vcnt 1: bvec 0 is the bounce slot, bvec 1 a zero-length user bvec the extraction
+        // appends after. It spans no page, so nothing is checked, dirtied or unpinned for it.
+        var bio = new Bio { MaxVecs = 3, Vecs = [new BvecDesc(0x10, 0, 0), new BvecDesc(0x11, 0, 0)], Vcnt = 1, Flags = BioFlags.Cloned };
+        var o = RunBoth(Bouncing(), Io(bio, Ubuf(0, 0x200, source: false)));
+        Assert.Equal([0L], o.Returns);
+        Assert.Empty(o.Violations);
+        Assert.Equal([new BvecDesc(0x30, 0x200, 0), new BvecDesc(0x11, 0, 0), new BvecDesc(0x20, 0x200, 0)], o.Bio!.Vecs);
+        Assert.Empty(o.Pins);
+    }
+
+    // T7: OptKernel.Bounce.cs:346 (k > last, k < last, k--) and :347
+    [Fact]
+    public void Releasing_a_PINNED_bounce_reads_user_bvec_that_runs_past_the_memmap_end_is_fatal_before_any_unpin()
+    {
+        // User bvec (0x3f, offset 0x800, 0x1000 bytes) spans bv_page and bv_page + 1, past the last present section.
+        // The I/O fails, so nothing is copied back: the release checks every page of the bvec before it unpins one,
+        // and the extracted page 0x20 is still pinned when the run ends.
+        var bio = new Bio { MaxVecs = 3, Vecs = [new BvecDesc(0x10, 0, 0), new BvecDesc(0x3f, 0x1000, 0x800)], Vcnt = 1, Flags = BioFlags.Cloned };
+        var op = new DirectIoOp(bio, Ubuf(0, 0x200, source: false), 0x1000, 0x200, [], true, false);
+        var o = RunBoth(Bouncing(), op);
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        Assert.Equal([new PinCount(0x20, 1)], o.Pins);
+    }
+
+    // T8: OptKernel.Bounce.cs:410 (out of contract, like A_store_in_flight_to_an_unmapped_user_page_is_fatal)
+    [Fact]
+    public void A_store_in_flight_from_a_mapped_page_into_an_unmapped_one_is_fatal_at_the_first_unmapped_byte()
+    {
+        // The store's first 0x800 bytes land on page 0x21 (user offset 0x1000); the fault is at UserBase + 0x2000.
+        var o = RunBoth(Bouncing(), Io(Bio.Empty(4), Ubuf(0, 0x200), new UserWrite(UserBase + 0x1800, 0x1000, 7)));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.UserStoreUnmapped(UserBase + 0x2000)], o.Violations);
+    }
+
+    // T9: OptKernel.Extract.cs:24 (n / PAGE_SIZE, +EOVERFLOW)
+    [Fact]
+    public void Pinning_the_last_page_of_the_address_space_is_EOVERFLOW()
+    {
+        // start + nr_pages * PAGE_SIZE wraps to 0: check_add_overflow gives -EOVERFLOW before TASK_SIZE_MAX is looked at.
+        var it = IterDesc.ForUbuf(0xffff_ffff_ffff_f000, 0xfff);
+        var o = RunBoth(Tiny(user: [0x20]), new ExtractPagesOp(it, 0xfff, 1, false));
+        Assert.Equal([-Errno.EOVERFLOW], o.Returns);
+        Assert.Empty(o.Pages);
+        Assert.Empty(o.Pins);
+    }
+
+    // T10: OptKernel.Extract.cs:25 (>=, n / PAGE_SIZE, +EFAULT)
+    [Fact]
+    public void A_user_mapping_that_ends_at_TASK_SIZE_MAX_pins_its_last_page_and_nothing_past_it()
+    {
+        ulong top = Tiny().Machine.TaskSizeMax;
+        var w = Valid(Tiny() with { User = new AddressSpace(top - PS, [VirtPage.Map(0x20)]) });
+        // [top - PAGE_SIZE, top): the end is exactly TASK_SIZE_MAX, which is not above it.
+        var o = RunBoth(w, new ExtractPagesOp(IterDesc.ForUbuf(top - PS, PS), PS, 1, false));
+        Assert.Equal([0x1000L], o.Returns);
+        Assert.Equal([0x20UL], o.Pages);
+        // Two pages from there end above TASK_SIZE_MAX: -EFAULT before the first page is pinned.
+        var past = RunBoth(w, new ExtractPagesOp(IterDesc.ForUbuf(top - PS, 2 * PS), 2 * PS, 2, false));
+        Assert.Equal([-Errno.EFAULT], past.Returns);
+        Assert.Empty(past.Pages);
+        Assert.Empty(past.Pins);
+    }
+
+    // T11: OptKernel.Extract.cs:25 (addr - n * PAGE_SIZE)
+    [Fact]
+    public void A_user_mapping_at_the_bottom_of_the_address_space_pins_from_its_first_page()
+    {
+        // addr - nr_pages * PAGE_SIZE would wrap here; the end, 0x3000, is far below TASK_SIZE_MAX.
+        var w = Valid(Tiny() with { User = new AddressSpace(PS, [VirtPage.Map(0x20)]) });
+        var o = RunBoth(w, new ExtractPagesOp(IterDesc.ForUbuf(PS, 2 * PS), 2 * PS, 2, false));
+        Assert.Equal([0x1000L], o.Returns);
+        Assert.Equal([0x20UL], o.Pages);
+    }
+
+    // T12: OptKernel.Extract.cs:83 (out of contract: IterDesc.Problems refuses count > bytes left)
+    [Fact]
+    public void An_iovec_iterator_counting_bytes_its_segments_do_not_have_hits_the_first_iovec_segment_BUG()
+    {
+        var it = new IterDesc { Type = IterType.Iovec, Iov = [new IoVec(UserBase, 0)], Count = 0x100 };
+        var o = RunBoth(Tiny(user: [0x20]), new ExtractPagesOp(it, 0x100, 1, false));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.FirstIovecBug], o.Violations);
+    }
+
+    // T13: OptKernel.Extract.cs:189
+    [Fact]
+    public void Extracting_bvecs_across_a_pgmap_start_and_past_the_memmap_end_is_fatal_at_extraction()
+    {
+        // Pages 0x3e (plain), 0x3f (FS_DAX pgmap), 0x40 (past the last present section). The page extraction stops at
+        // the wild pointer before any bvec is built (without that check the pgmap test would end the first bvec at
+        // 0x3f, revert, and never look at the wild pointer).
+        var w = Tiny(pgmaps: [new Pgmap(1, MemoryType.FsDax, 0x3f, 1, null)]);
+        var it = IterDesc.ForBvec([new BvecDesc(0x3e, 0x3000, 0)]);
+        var o = RunBoth(w, new ExtractBvecsOp(it, [], 4, 0x3000, 0, false));
+        Assert.Empty(o.Returns);
+        Assert.Single(o.Violations);
+        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+    }
+
+    // T14: OptimizedModel.cs:215 (out of contract: OperationValidator refuses an unknown operation)
+    private sealed record NoSuchOp : Operation
+    {
+        public override string Kind => "no_such_op";
+    }
+
+    [Fact]
+    public void An_operation_neither_model_knows_is_a_contract_violation_in_both()
+    {
+        var o = RunBoth(Tiny(), new NoSuchOp());
+        Assert.Equal([Diag.UnknownOperation(nameof(NoSuchOp))], o.Violations);
+        Assert.Empty(o.Returns);
+    }
+
+    /// <summary>
+    /// Two-page sections (SECTION_SIZE_BITS 13) of 40-byte struct pages, section 1 alone at 0x100040 (the lowest base that is
+    /// a multiple of the 80-byte memmap): sparse_encode_mem_map biases it by 2 · 40 to 0xffff0, whose bit 4 is
+    /// SECTION_TAINT_ZONE_DEVICE with ZONE_DEVICE (SECTION_MAP_LAST_BIT 5) and an address bit without it (4).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_biased_memmap_with_bit_4_set_collides_with_the_flags_only_under_ZONE_DEVICE(bool zoneDevice)
+    {
+        var m = ArchPresets.Get("tiny-sparsemem") with
+        {
+            SectionSizeBits = 13, MaxPageOrder = 1, StructPageSize = 40, ZoneDevice = zoneDevice, PciP2pdma = zoneDevice,
+        };
+        var w = Valid(World.Create(m, [1], MemmapPlacement.NodeBuffer(0x100040)));
+        var o = RunBoth(w, Adds(Bio.Empty(4), (2, 0, 0x100)));
+        if (zoneDevice)
+        {
+            Assert.Empty(o.Returns); // pfn_to_page(2) is fatal before bio_add_page returns
+            Assert.Equal([Diag.SectionMapFlags(1, 0xffff0)], o.Violations);
+        }
+        else
+        {
+            Assert.Equal([0x100L], o.Returns);
+            Assert.Equal([new BvecDesc(2, 0x100, 0)], o.Bio!.Vecs);
+            Assert.Empty(o.Violations);
+        }
+    }
+
+    /// <summary>VMEMMAP sections 2^20 apart get no dense present-section table: pfn_to_page finds them through _sparse.</summary>
+    [Fact]
+    public void Vmemmap_sections_far_apart_are_present_through_the_sparse_lookup()
+    {
+        var w = Tiny(MemoryModel.SparsememVmemmap, sections: [0, 1UL << 20]); // 1 GiB of (untouched) memmap
+        ulong far = (1UL << 20) * 16 + 5;
+        var o = RunBoth(w, Adds(Bio.Empty(4), (3, 0, 0x100), (far, 0, 0x100)));
+        Assert.Equal([0x100L, 0x100L], o.Returns);
+        Assert.Equal([new BvecDesc(3, 0x100, 0), new BvecDesc(far, 0x100, 0)], o.Bio!.Vecs);
+        Assert.Empty(o.Violations);
+    }
+
+    /// <summary>
+    /// One-page sections (SECTION_SIZE_BITS = PAGE_SHIFT) of 40-byte struct pages, section 2 alone at 0x100018 (a
+    /// multiple of its 40-byte memmap, not of a page): sparse_encode_mem_map biases it by 2 · 40 to 0xfffc8, whose
+    /// bit 3 is a section_mem_map flag bit, so the kernel BUG()s. The check must see the memmap's real low bits.
+    /// </summary>
+    [Fact]
+    public void A_memmap_base_that_is_not_page_aligned_keeps_its_low_bits_for_the_section_map_check()
+    {
+        var m = ArchPresets.Get("tiny-sparsemem") with { SectionSizeBits = 12, MaxPageOrder = 0, StructPageSize = 40 };
+        var w = Valid(World.Create(m, [2], MemmapPlacement.NodeBuffer(0x100018)));
+        var o = RunBoth(w, Adds(Bio.Empty(4), (2, 0, 0x100)));
+        Assert.Empty(o.Returns);
+        Assert.Equal([Diag.SectionMapFlags(2, 0xfffc8)], o.Violations);
+    }
+
+    [Fact]
+    public void A_bounce_read_into_a_bio_with_bvecs_in_use_is_refused_by_the_validator()
+    {
+        // The kernel would read bi_io_vec[bi_vcnt], which this bio does not describe; a cloned table with a bvec
+        // past bi_vcnt describes it and is accepted.
+        var w = Bouncing();
+        var owned = new DirectIoOp(Bio.With(2, new BvecDesc(0x10, 0x200, 0)), Ubuf(0, 0x200, source: false), 0x1000, 0x200, [], false, false);
+        var e = Assert.Single(OperationValidator.Validate(w, owned, "$.op"));
+        Assert.Equal("$.op.bio.vcnt", e.Path);
+        Assert.Contains("bi_io_vec[1 .. bi_vcnt]", e.Reason);
+        var write = owned with { Iter = Ubuf(0, 0x200) };
+        Assert.Empty(OperationValidator.Validate(w, write, "$.op"));
+        var cloned = owned with { Bio = new Bio { MaxVecs = 3, Vecs = [new BvecDesc(0x10, 0, 0), new BvecDesc(0x11, 0, 0)], Vcnt = 1, Flags = BioFlags.Cloned } };
+        Assert.Empty(OperationValidator.Validate(w, cloned, "$.op"));
     }
 
     // ---------------------------------------------------------------- trap buffers (CF-2)

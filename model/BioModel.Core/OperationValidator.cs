@@ -131,6 +131,11 @@ public static class OperationValidator
                     errors.Add(($"{at}.iter", $"the buffer uses PFN 0x{freePfn:x}, which the allocator lists as free: memory nobody owns cannot be an I/O buffer"));
                 if (d.MinSize == 0 || (d.MinSize & (d.MinSize - 1)) != 0 || d.MinSize > uint.MaxValue)
                     errors.Add(($"{at}.minsize", $"minsize 0x{d.MinSize:x} is not a power of two of at most 32 bits (a logical block size)"));
+                // bio_iov_iter_bounce_read (block/bio.c [BIO-70]) puts the bounce folio in bi_io_vec[0] and extracts
+                // after bi_io_vec[1 .. bi_vcnt]: with bvecs in use, bi_io_vec[bi_vcnt] is read as a user bvec, and
+                // a bio that owns its table does not describe it. (The write side WARNs and is modelled.)
+                if (!d.Write && d.Bio.Vcnt > 0 && d.Bio.Vecs.Length <= d.Bio.Vcnt)
+                    errors.Add(($"{at}.bio.vcnt", $"a read through bounce buffers into a bio with {d.Bio.Vcnt} bvec(s) in use: bio_iov_iter_bounce_read takes bi_io_vec[1 .. bi_vcnt] as user bvecs already there, and bvec {d.Bio.Vcnt} is not described (give an empty bio)"));
                 for (int i = 0; i < d.InFlight.Length; i++)
                 {
                     var uw = d.InFlight[i];
