@@ -81,7 +81,7 @@ out.append(f"| **total** | **{score(total):.2f}%** | " + " | ".join(f"**{total[k
 
 out.append(f"## Mutants not detected ({len(undetected)})\n")
 if a.reviewed:
-    verdicts = collections.Counter(u[6][0].split(" ")[0].rstrip("\\*") for u in undetected)
+    verdicts = collections.Counter(u[6][0] if u[6][0] == "not reviewed" else u[6][0].split(" ")[0] for u in undetected)
     out.append("Review by reading (" + ", ".join(f"{k}: {v}" for k, v in sorted(verdicts.items())) + "). EQUIVALENT: no valid "
                "world or operation can tell the mutant from the original (the reason says why); KILLABLE: an input "
                "that kills it is named, and the test is still to be added; KILLABLE\\*: only an input the validator "
