@@ -84,16 +84,12 @@ if a.reviewed:
     verdicts = collections.Counter(u[6][0] if u[6][0] == "not reviewed" else u[6][0].split(" ")[0] for u in undetected)
     out.append("Review by reading (" + ", ".join(f"{k}: {v}" for k, v in sorted(verdicts.items())) + "). EQUIVALENT: no valid "
                "world or operation can tell the mutant from the original (the reason says why); KILLABLE: an input "
-               "that kills it is named, and the test is still to be added; KILLABLE\\*: only an input the validator "
+               "that kills it is named (whether a test for it exists now is for the note above to say); KILLABLE\\*: only an input the validator "
                "refuses tells them apart.\n")
 esc = lambda s: s.replace("|", "\\|")
 if undetected:
-    if a.reviewed:
-        out.append("| file:line | status | mutator | mutated to | source line | review |")
-        out.append("|---|---|---|---|---|---|")
-    else:
-        out.append("| file:line | status | mutator | mutated to | source line |")
-        out.append("|---|---|---|---|---|")
+    out.append("| file:line | status | mutator | mutated to | source line |" + (" review |" if a.reviewed else ""))
+    out.append("|---|---|---|---|---|" + ("---|" if a.reviewed else ""))
     for name, line, st, mut, rep, code, rv in sorted(undetected):
         row = f"| {name}:{line} | {st} | {mut} | `{esc(rep)}` | `{esc(code)}` |"
         if a.reviewed:

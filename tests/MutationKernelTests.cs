@@ -17,6 +17,13 @@ public sealed class MutationKernelTests
 {
     private static BioAddOp Calls(Bio bio, params AddCall[] calls) => new(bio, calls.ToEqArray());
 
+    /// <summary>The run ended at a fatal wild struct page pointer: one violation, and no return reported.</summary>
+    private static void AssertFatalAtWildPage(Outcome o)
+    {
+        Assert.Empty(o.Returns);
+        Assert.StartsWith("wild struct page pointer", Assert.Single(o.Violations));
+    }
+
     private static AddCall Add(ulong pfn, ulong off, ulong len) => new(AddFn.BioAddPage, pfn, len, off);
 
     private static AddCall Raw(ulong pfn, ulong off, ulong len) => new(AddFn.RawBioAddPage, pfn, len, off);
@@ -389,13 +396,9 @@ public sealed class MutationKernelTests
     {
         // The pin on entry is fatal before bio_iov_iter_get_pages runs (aligned iterator: nothing else would fail).
         var aligned = RunBoth(Tiny(user: [0x20]), new GetPagesOp(Pinned(new BvecDesc(0x3f, 0x2000, 0)), Ubuf(0, 0x200), 0, 0));
-        Assert.Empty(aligned.Returns);
-        Assert.Single(aligned.Violations);
-        Assert.StartsWith("wild struct page pointer", aligned.Violations[0]);
+        AssertFatalAtWildPage(aligned);
         var o = RunBoth(Tiny(user: [0x20]), Misaligned(Pinned(new BvecDesc(0x3f, 0x2000, 0))));
-        Assert.Empty(o.Returns);
-        Assert.Single(o.Violations);
-        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        AssertFatalAtWildPage(o);
     }
 
     // ---------------------------------------------------------------- bio_iov_iter_get_pages: BVEC iterators
@@ -604,15 +607,12 @@ public sealed class MutationKernelTests
         // bv_page 0x3f + 1 is past the last present section: the second page is a wild pointer.
         var it = IterDesc.ForBvec([new BvecDesc(0x3f, 0x2000, 0)]);
         var o = RunBoth(Tiny(), new ExtractPagesOp(it, 0x2000, 4, false));
-        Assert.Empty(o.Returns);
-        Assert.Single(o.Violations);
-        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        AssertFatalAtWildPage(o);
     }
 
 
     // ---------------------------------------------------------------- survivors of the run at 1960247: bounce, extraction, bio_add
 
-    // T1: OptKernel.Bio.cs:148
     [Fact]
     public void A_raw_add_to_a_cloned_bio_warns_and_still_appends()
     {
@@ -624,7 +624,6 @@ public sealed class MutationKernelTests
         Assert.Equal([new BvecDesc(0x10, 0x200, 0)], o.Bio!.Vecs);
     }
 
-    // T2: OptKernel.Bounce.cs:83
     [Fact]
     public void Completing_a_bounce_write_puts_the_entry_bios_zero_length_bvec_too_which_nobody_holds()
     {
@@ -638,7 +637,6 @@ public sealed class MutationKernelTests
         Assert.Empty(o.Allocated);
     }
 
-    // T3: OptKernel.Bounce.cs:116 (|| and idx <= segs)
     [Fact]
     public void A_write_bio_entering_with_bi_bvec_done_sends_the_device_only_the_bytes_after_it()
     {
@@ -651,7 +649,6 @@ public sealed class MutationKernelTests
         Assert.Equal(o.Submitted.Skip(0x100), o.Device);
     }
 
-    // T4: OptKernel.Bounce.cs:144
     [Fact]
     public void A_bounce_write_from_a_bvec_that_starts_mid_page_and_runs_past_the_memmap_end_is_fatal_at_the_wild_page()
     {
@@ -659,13 +656,10 @@ public sealed class MutationKernelTests
         // section. The folio was taken before the copy.
         var it = IterDesc.ForBvec([new BvecDesc(0x3f, 0x1000, 0x800)]);
         var o = RunBoth(Bouncing(), Io(Bio.Empty(4), it));
-        Assert.Empty(o.Returns);
-        Assert.Single(o.Violations);
-        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        AssertFatalAtWildPage(o);
         Assert.Equal([new Folio(0x30, 0)], o.Taken);
     }
 
-    // T5: OptKernel.Bounce.cs:336 (also kills Bounce.cs:116 || and idx <= segs)
     [Fact]
     public void A_bounce_read_into_a_cloned_bio_with_bytes_already_counted_copies_back_short_and_warns()
     {
@@ -679,7 +673,6 @@ public sealed class MutationKernelTests
         Assert.Empty(o.Pins);
     }
 
-    // T6: OptKernel.Bounce.cs:343
     [Fact]
     public void A_zero_length_user_bvec_of_a_PINNED_bounce_read_is_skipped_at_completion()
     {
@@ -693,7 +686,6 @@ public sealed class MutationKernelTests
         Assert.Empty(o.Pins);
     }
 
-    // T7: OptKernel.Bounce.cs:346 (k > last, k < last, k--) and :347
     [Fact]
     public void Releasing_a_PINNED_bounce_reads_user_bvec_that_runs_past_the_memmap_end_is_fatal_before_any_unpin()
     {
@@ -703,13 +695,10 @@ public sealed class MutationKernelTests
         var bio = new Bio { MaxVecs = 3, Vecs = [new BvecDesc(0x10, 0, 0), new BvecDesc(0x3f, 0x1000, 0x800)], Vcnt = 1, Flags = BioFlags.Cloned };
         var op = new DirectIoOp(bio, Ubuf(0, 0x200, source: false), 0x1000, 0x200, [], true, false);
         var o = RunBoth(Bouncing(), op);
-        Assert.Empty(o.Returns);
-        Assert.Single(o.Violations);
-        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        AssertFatalAtWildPage(o);
         Assert.Equal([new PinCount(0x20, 1)], o.Pins);
     }
 
-    // T8: OptKernel.Bounce.cs:410 (out of contract, like A_store_in_flight_to_an_unmapped_user_page_is_fatal)
     [Fact]
     public void A_store_in_flight_from_a_mapped_page_into_an_unmapped_one_is_fatal_at_the_first_unmapped_byte()
     {
@@ -719,7 +708,6 @@ public sealed class MutationKernelTests
         Assert.Equal([Diag.UserStoreUnmapped(UserBase + 0x2000)], o.Violations);
     }
 
-    // T9: OptKernel.Extract.cs:24 (n / PAGE_SIZE, +EOVERFLOW)
     [Fact]
     public void Pinning_the_last_page_of_the_address_space_is_EOVERFLOW()
     {
@@ -731,7 +719,6 @@ public sealed class MutationKernelTests
         Assert.Empty(o.Pins);
     }
 
-    // T10: OptKernel.Extract.cs:25 (>=, n / PAGE_SIZE, +EFAULT)
     [Fact]
     public void A_user_mapping_that_ends_at_TASK_SIZE_MAX_pins_its_last_page_and_nothing_past_it()
     {
@@ -748,7 +735,6 @@ public sealed class MutationKernelTests
         Assert.Empty(past.Pins);
     }
 
-    // T11: OptKernel.Extract.cs:25 (addr - n * PAGE_SIZE)
     [Fact]
     public void A_user_mapping_at_the_bottom_of_the_address_space_pins_from_its_first_page()
     {
@@ -759,7 +745,6 @@ public sealed class MutationKernelTests
         Assert.Equal([0x20UL], o.Pages);
     }
 
-    // T12: OptKernel.Extract.cs:83 (out of contract: IterDesc.Problems refuses count > bytes left)
     [Fact]
     public void An_iovec_iterator_counting_bytes_its_segments_do_not_have_hits_the_first_iovec_segment_BUG()
     {
@@ -769,7 +754,6 @@ public sealed class MutationKernelTests
         Assert.Equal([Diag.FirstIovecBug], o.Violations);
     }
 
-    // T13: OptKernel.Extract.cs:189
     [Fact]
     public void Extracting_bvecs_across_a_pgmap_start_and_past_the_memmap_end_is_fatal_at_extraction()
     {
@@ -779,12 +763,9 @@ public sealed class MutationKernelTests
         var w = Tiny(pgmaps: [new Pgmap(1, MemoryType.FsDax, 0x3f, 1, null)]);
         var it = IterDesc.ForBvec([new BvecDesc(0x3e, 0x3000, 0)]);
         var o = RunBoth(w, new ExtractBvecsOp(it, [], 4, 0x3000, 0, false));
-        Assert.Empty(o.Returns);
-        Assert.Single(o.Violations);
-        Assert.StartsWith("wild struct page pointer", o.Violations[0]);
+        AssertFatalAtWildPage(o);
     }
 
-    // T14: OptimizedModel.cs:215 (out of contract: OperationValidator refuses an unknown operation)
     private sealed record NoSuchOp : Operation
     {
         public override string Kind => "no_such_op";
