@@ -12,7 +12,7 @@ namespace BioModel.Tests;
 /// wider than the flags field, PFNs and pointers just outside memory. Each answer is checked against the
 /// world's facts (WorldFacts) or against the reference model, never against the optimized code itself.
 /// </summary>
-public sealed class MutationArenaTests
+public sealed partial class MutationArenaTests
 {
     private static MachineConfig Cfg(MemoryModel model, int sz, bool is64 = true, ulong archPfnOffset = 0, bool zoneDevice = true)
         => ArchPresets.Get(model switch
