@@ -124,7 +124,9 @@ public sealed unsafe class PhysStore(int pageShift) : IDisposable
     {
         if (_pages.TryGetValue(pfn, out var p)) return (byte*)p;
         byte* page = (byte*)NativeMemory.Alloc((nuint)_ps);
-        for (ulong i = 0; i < _ps; i++) page[i] = PhysBytes.ByteAt(pfn, i);
+        // Through a span of exactly the page: a bound off by one throws instead of writing past the allocation.
+        var bytes = new Span<byte>(page, (int)_ps);
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = PhysBytes.ByteAt(pfn, (ulong)i);
         _pages[pfn] = (nint)page;
         return page;
     }
