@@ -8,7 +8,8 @@
 # can never leave a regression file or a golden .received.txt in your tree; the reports are copied back to
 # mutation/<project>/ (mutation-report.html, mutation-report.json, mutation-report.md; git-ignored).
 #
-#   scripts/mutation.sh                     both projects (Optimized took 88 min on 2 cores at fc7da3a; Reference is longer)
+#   scripts/mutation.sh                     both projects (Optimized took 88 min on 2 cores at fc7da3a; a Reference run
+#                                           at 78fc9f6 was stopped unfinished after 2 h: run it overnight)
 #   scripts/mutation.sh BioModel.Optimized  one project
 #
 # Exits non-zero when a project's score is below the break threshold. Not part of .ci/run (too long for it).
