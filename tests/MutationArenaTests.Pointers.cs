@@ -194,7 +194,7 @@ public sealed partial class MutationArenaTests
     [Fact]
     public void A_narrow_arena_finds_each_record_by_its_handle_minus_the_bias()
     {
-        var m = new MachineConfig { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = 64, PciP2pdma = false, ZoneDevice = false };
+        var m = Flat32(64);
         var w = Valid(World.Create(m, [0, 1, 2]));
         using var a = new MemmapArena(w, new RunLog(), false);
         Assert.Equal(0x10000UL, a.PfnToPage(0));
@@ -219,7 +219,7 @@ public sealed partial class MutationArenaTests
     [Fact]
     public void A_tail_that_is_not_set_up_finds_its_head_even_after_a_link_byte_that_reads_as_the_mark()
     {
-        var m = new MachineConfig { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = 32, PciP2pdma = false, ZoneDevice = false };
+        var m = Flat32(32);
         const ulong head = 0x2d00000;
         var w = Valid(World.Create(m, [head >> 10]) with { Folios = [new Folio(head, 2)] });
         using var a = new MemmapArena(w, new RunLog(), false);
@@ -301,8 +301,7 @@ public sealed partial class MutationArenaTests
     /// </summary>
     private static World HalfPresentVmemmap4G()
     {
-        var m = Cfg(MemoryModel.SparsememVmemmap, 32, zoneDevice: false) with { SectionSizeBits = 30 };
-        return Valid(World.Create(m, Enumerable.Range(0, 257).Select(i => 2 * (ulong)i)));
+        return Valid(World.Create(Vmemmap32ByteLargeSections(), Enumerable.Range(0, 257).Select(i => 2 * (ulong)i)));
     }
 
     private const ulong Pps4G = 1UL << 18;
@@ -352,8 +351,7 @@ public sealed partial class MutationArenaTests
     public void A_wide_pointer_is_never_read_by_its_low_32_bits()
     {
         // Every section present here, so whichever PFN the low 32 bits name has a struct page.
-        var m = Cfg(MemoryModel.SparsememVmemmap, 32, zoneDevice: false) with { SectionSizeBits = 30 };
-        var w = Valid(World.Create(m, Enumerable.Range(0, 513).Select(i => (ulong)i)));
+        var w = Valid(World.Create(Vmemmap32ByteLargeSections(), Enumerable.Range(0, 513).Select(i => (ulong)i)));
         using var a = new MemmapArena(w, new RunLog(), true);
         ulong b = a.PfnToPage(0);
         // z's pointer is b + 32·z; its low 32 bits must be x's 32-bit handle, 32·x + 0x10000 (a second x in case

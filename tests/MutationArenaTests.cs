@@ -30,6 +30,14 @@ public sealed partial class MutationArenaTests
             PciP2pdma = zoneDevice,
         };
 
+    /// <summary>32-bit FLATMEM with 1024-page sections, MAX_PHYSMEM_BITS 40, no ZONE_DEVICE: mem_map of up to 4 GiB.</summary>
+    private static MachineConfig Flat32(int sz)
+        => new() { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = sz, PciP2pdma = false, ZoneDevice = false };
+
+    /// <summary>SPARSEMEM_VMEMMAP, 64-bit, 32-byte struct pages, 2^18-page sections (8 MiB of memmap each), no ZONE_DEVICE.</summary>
+    private static MachineConfig Vmemmap32ByteLargeSections()
+        => Cfg(MemoryModel.SparsememVmemmap, 32, zoneDevice: false) with { SectionSizeBits = 30 };
+
     public static TheoryData<string> Geometries() => new(GeometryNames);
 
     private static readonly string[] GeometryNames =
@@ -342,7 +350,7 @@ public sealed partial class MutationArenaTests
     {
         // Not a valid world (the validator refuses it first); the arena's own guard is what is tested.
         // FLATMEM, 32-bit: one mem_map of (FlatEnd − ARCH_PFN_OFFSET) records of 64 bytes.
-        var m = new MachineConfig { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = 64, PciP2pdma = false, ZoneDevice = false };
+        var m = Flat32(64);
         ulong pps = m.PagesPerSection; // 1024 pages: 64 KiB of memmap per section
         // span = (sections · pps − offset) · 64; 2^32 − 2^16 exactly is refused, 2^16 less is accepted.
         ulong sectionsFor4G = (1UL << 32) / (pps * 64); // 65536
@@ -412,7 +420,7 @@ public sealed partial class MutationArenaTests
     [Fact]
     public void A_32_bit_mem_map_above_2_GiB_gives_the_right_pfns()
     {
-        var m = new MachineConfig { Model = MemoryModel.Flatmem, Is64Bit = false, MaxPhysmemBits = 40, SectionSizeBits = 22, StructPageSize = 64, PciP2pdma = false, ZoneDevice = false };
+        var m = Flat32(64);
         var w = Valid(World.Create(m, [65000]));
         ulong top = w.Facts.FlatEnd - 1;
         Same(w, TestWorlds.Adds(Bio.Empty(4), (top, 0, 0x100)), r => Assert.Equal(top, r.Bio!.Vecs[0].Pfn));
