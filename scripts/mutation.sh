@@ -11,12 +11,40 @@
 #   scripts/mutation.sh                     both projects (Optimized took 88 min on 2 cores at fc7da3a; a Reference run
 #                                           at 78fc9f6 was stopped unfinished after 2 h: run it overnight)
 #   scripts/mutation.sh BioModel.Optimized  one project
+#   scripts/mutation.sh --part bounce BioModel.Reference
+#                                           one part of a project (its files below), reports to
+#                                           mutation/<project>/<part>/; a full Reference run takes more than the 2 h
+#                                           a working session leaves, so it is run part by part, and
+#                                           scripts/mutation-summary.py merges the parts' reports into one score
+#
+# Parts (disjoint file sets that together cover the project; each mutant is tested in exactly one part, so the
+# merged report is the same as one full run's, up to Stryker's per-run compile-error bookkeeping):
+#   BioModel.Reference: bounce = Bounce.cs Effects.cs; extract = Extract.cs IovIter.cs NumPagesContiguous.cs;
+#                       bio = BioAdd.cs BioIov.cs; rules = KernelVariants.cs MemoryModelRules.cs ReferenceModel.cs
 #
 # Exits non-zero when a project's score is below the break threshold. Not part of .ci/run (too long for it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+part=""
+if [ "${1:-}" = "--part" ]; then part=${2:?--part needs a name}; shift 2; fi
 projects=("$@")
+part_files() { # project part -> the file names of that part (empty: no such part)
+  case "$1:$2" in
+    BioModel.Reference:bounce) echo Bounce.cs Effects.cs ;;
+    BioModel.Reference:extract) echo Extract.cs IovIter.cs NumPagesContiguous.cs ;;
+    BioModel.Reference:bio) echo BioAdd.cs BioIov.cs ;;
+    BioModel.Reference:rules) echo KernelVariants.cs MemoryModelRules.cs ReferenceModel.cs ;;
+  esac
+}
+if [ -n "$part" ]; then
+  [ ${#projects[@]} -eq 1 ] || { echo "--part takes exactly one project" >&2; exit 2; }
+  [ -n "$(part_files "${projects[0]}" "$part")" ] || { echo "no part '$part' for ${projects[0]} (see the list at the top of $0)" >&2; exit 2; }
+  # Every file of the project must be in exactly one part, or the merged score would silently miss it.
+  listed=$(for q in bounce extract bio rules; do part_files "${projects[0]}" "$q"; done | tr ' ' '\n' | sort)
+  actual=$(cd "model/${projects[0]}" && git ls-files '*.cs' | xargs -n1 basename | sort)
+  [ "$listed" = "$actual" ] || { echo "the parts of ${projects[0]} do not match its files:"; diff <(echo "$listed") <(echo "$actual"); exit 2; } >&2
+fi
 [ ${#projects[@]} -eq 0 ] && projects=(BioModel.Optimized BioModel.Reference)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,10 +60,22 @@ rc=0
 for p in "${projects[@]}"; do
   echo "== mutation testing $p (scratch copy $work)"
   SECONDS=0
-  (cd tests && dotnet stryker --skip-version-check -f ../stryker-config.json -p "$p.csproj" -O "$work/out/$p") || rc=1
-  echo "== $p: ${SECONDS}s"
-  mkdir -p "$root/mutation/$p"
-  cp "$work/out/$p"/reports/* "$root/mutation/$p/" 2>/dev/null || true
+  config=../stryker-config.json dest="$root/mutation/$p"
+  if [ -n "$part" ]; then
+    # stryker-config.json with a "mutate" list of the part's files
+    python3 - "$part" $(part_files "$p" "$part") >stryker-part.json <<'PY'
+import json, sys
+c = json.load(open("stryker-config.json"))
+c["stryker-config"]["mutate"] = ["**/" + f for f in sys.argv[2:]]
+print(json.dumps(c, indent=2))
+PY
+    config=../stryker-part.json dest="$root/mutation/$p/$part"
+    echo "== part $part: $(part_files "$p" "$part")"
+  fi
+  (cd tests && dotnet stryker --skip-version-check -f "$config" -p "$p.csproj" -O "$work/out/$p") || rc=1
+  echo "== $p${part:+ part $part}: ${SECONDS}s"
+  mkdir -p "$dest"
+  cp "$work/out/$p"/reports/* "$dest/" 2>/dev/null || true
 done
-echo "reports: mutation/<project>/mutation-report.html (and .json, .md)"
+echo "reports: mutation/<project>/mutation-report.html (and .json, .md); a part's under mutation/<project>/<part>/"
 exit $rc

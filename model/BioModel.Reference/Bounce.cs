@@ -147,7 +147,8 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         var bytes = new List<byte>();
         foreach (var (phys, len) in Pieces(it, n))
         {
-            if (phys is not { } p) break;
+            if (phys == null) break; // not `is not { } p`: a mutant that drops the break must still compile (CS0165)
+            ulong p = phys.Value;
             var buf = new byte[len];
             fx.Memory.Read(p, buf);
             bytes.AddRange(buf);
@@ -165,7 +166,8 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         ulong copied = 0;
         foreach (var (phys, len) in Pieces(it, n).ToList())
         {
-            if (phys is not { } p) break;
+            if (phys == null) break;
+            ulong p = phys.Value;
             var buf = new byte[len];
             fx.Memory.Read(p, buf);
             fx.Memory = fx.Memory.Write(dst + copied, buf);
@@ -180,7 +182,8 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         ulong done = 0;
         foreach (var (phys, len) in Pieces(it, n).ToList())
         {
-            if (phys is not { } p) break;
+            if (phys == null) break;
+            ulong p = phys.Value;
             var buf = new byte[len];
             fx.Memory.Read(src + done, buf);
             fx.Memory = fx.Memory.Write(p, buf);
@@ -222,7 +225,8 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
             if (thisLen > 2 * minsize) thisLen = RoundDownPow2(thisLen);
             if (bio.Size > BioLimits.BioMaxSize - thisLen) break;
             var folio = FolioAllocGreedy(ref thisLen, minsize);
-            if (folio is not { } f) break;
+            if (folio == null) break; // as above: a dropped break must leave f assigned
+            var f = folio.Value;
             bio = AddFolioNofail(bio, f, thisLen);
             var (copied, after) = CopyFromIter(it, f.Head << _m.PageShift, thisLen);
             it = after;
@@ -425,7 +429,8 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         ulong done = 0;
         foreach (var (phys, len) in UserPieces(w.Addr, w.Len).ToList())
         {
-            if (phys is not { } p) throw fx.Fatal(Diag.UserStoreUnmapped(w.Addr + done));
+            if (phys == null) throw fx.Fatal(Diag.UserStoreUnmapped(w.Addr + done));
+            ulong p = phys.Value;
             var buf = new byte[len];
             for (ulong i = 0; i < len; i++) buf[i] = w.ByteAt(done + i);
             fx.Memory = fx.Memory.Write(p, buf);
