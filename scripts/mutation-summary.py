@@ -3,6 +3,12 @@
 
     scripts/mutation-summary.py mutation/BioModel.Optimized/mutation-report.json [--title T] [--command C]
         [--reviewed docs/mutation-reviewed.tsv]
+    scripts/mutation-summary.py mutation/BioModel.Reference/*/mutation-report.json ...
+
+Several reports (the parts of `scripts/mutation.sh --part`) are merged into one: a mutant (file, position,
+mutator, replacement) takes its status from the report that tested it, i.e. the one where it is not "Removed by
+mutate filter"; a mutant that two reports tested with different results is an error (the parts overlap), and
+so is a report of another project or of other source text.
 
 Prints, per file and in total: killed, timeout, survived, no coverage, ignored (with the reasons given in
 the source's `// Stryker disable` comments), compile errors, and the mutation score as Stryker computes it,
@@ -20,7 +26,7 @@ import json
 import sys
 
 ap = argparse.ArgumentParser()
-ap.add_argument("report")
+ap.add_argument("report", nargs="+")
 ap.add_argument("--title", default="Mutation testing")
 ap.add_argument("--command", default="scripts/mutation.sh")
 ap.add_argument("--note", default="")
@@ -34,8 +40,47 @@ if a.reviewed:
         for row in csv.DictReader(fh, delimiter="\t"):
             reviews[(row["file"], row["source_line"], row["mutator"], row["replacement"])] = (row["verdict"], row["reason"])
 
-r = json.load(open(a.report, encoding="utf-8-sig"))
-COLS = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "CompileError", "RuntimeError"]
+FILTERED = "Removed by mutate filter"
+
+
+def mkey(m):
+    st, en = m["location"]["start"], m["location"]["end"]
+    return (st["line"], st["column"], en["line"], en["column"], m["mutatorName"], m.get("replacement") or "")
+
+
+def merge(reports):
+    """One report from the parts: per file, each mutant from the part that tested it."""
+    base = reports[0]
+    index = {path: {mkey(m): m for m in f["mutants"]} for path, f in base["files"].items()}
+    for name, other in zip(a.report[1:], reports[1:]):
+        if set(other["files"]) != set(base["files"]):
+            sys.exit(f"{name}: its files differ from {a.report[0]}'s (another project, or another commit?)")
+        for path, f in other["files"].items():
+            if f["source"] != base["files"][path]["source"]:
+                sys.exit(f"{name}: {path} differs from its text in {a.report[0]} (the parts ran at different commits)")
+            mine = index[path]
+            for m in f["mutants"]:
+                k = mkey(m)
+                if m.get("statusReason") == FILTERED:
+                    continue
+                cur = mine.get(k)
+                if cur is None or cur.get("statusReason") == FILTERED:
+                    mine[k] = m
+                elif cur["status"] != m["status"] and "CompileError" not in (cur["status"], m["status"]):
+                    sys.exit(f"{name}: {path} line {k[0]} {k[4]} was tested in two parts ({cur['status']}, {m['status']})")
+    for path, f in base["files"].items():
+        f["mutants"] = list(index[path].values())
+    left = 0
+    for f in base["files"].values():
+        for m in f["mutants"]:
+            if m.get("statusReason") == FILTERED:
+                m["status"] = "NotRun"  # in no part given: its part has not run (or a focused run left it out)
+                left += 1
+    return base, left
+
+
+r, not_run = merge([json.load(open(p, encoding="utf-8-sig")) for p in a.report])
+COLS = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "CompileError", "RuntimeError"] + (["NotRun"] if not_run else [])
 per_file = {}
 undetected = []
 ignored = collections.defaultdict(list)
@@ -69,7 +114,11 @@ out = []
 out.append(f"# {a.title}\n")
 if a.note:
     out.append(a.note + "\n")
-out.append(f"Produced by `{a.command}`; this file by `scripts/mutation-summary.py` from the JSON report.\n")
+out.append(f"Produced by `{a.command}`; this file by `scripts/mutation-summary.py` from the JSON report"
+           + (f"s of {len(a.report)} parts, merged.\n" if len(a.report) > 1 else ".\n"))
+if not_run:
+    out.append(f"**Incomplete: {not_run} mutants were tested in none of the reports given** (column NotRun: their part "
+               "has not run yet); the score below is over the mutants that were tested.\n")
 out.append(f"**Mutation score: {score(total):.2f}%** "
            f"({total['Killed'] + total['Timeout']} detected of {total['Killed'] + total['Timeout'] + total['Survived'] + total['NoCoverage']} "
            f"mutants that ran or had no test; {total['Ignored']} ignored, {total['CompileError']} did not compile).\n")

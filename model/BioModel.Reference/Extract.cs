@@ -94,27 +94,9 @@ public sealed class Extract(MemoryModelRules mm, Effects fx, KernelVariants? var
     {
         bool write = !it.Source;
         bool p2p = (flags & IterAllowP2pdma) != 0;
-        ulong addr;
-        if (it.Type == IterType.Ubuf) addr = it.Ubuf + it.IovOffset;
-        else
-        {
-            ulong skip = it.IovOffset;
-            int idx = it.Index;
-            while (true)
-            {
-                if (idx >= it.SegmentCount)
-                    throw fx.Fatal(Diag.FirstIovecBug);
-                ulong len = it.Iov[idx].Len - skip;
-                if (len > 0)
-                {
-                    if (maxSize > len) maxSize = len;
-                    addr = it.Iov[idx].Base + skip;
-                    break;
-                }
-                skip = 0;
-                idx++;
-            }
-        }
+        // One initializer, not an assignment in each arm of an if: a mutant of the loop below (while (false))
+        // left addr unassigned (CS0165), and Stryker's safe mode then dropped every mutant of this method.
+        ulong addr = it.Type == IterType.Ubuf ? it.Ubuf + it.IovOffset : FirstIovecSegment(it, ref maxSize);
         ulong offset = addr & ~_m.PageMask;
         uint n = WantPagesArray(maxSize, offset, maxPages);
         if (n == 0) return new ExtractResult(-Errno.ENOMEM, [], offset, it);
@@ -123,6 +105,26 @@ public sealed class Extract(MemoryModelRules mm, Effects fx, KernelVariants? var
         if (res <= 0) return new ExtractResult(res, [], offset, it);
         ulong size = Math.Min(maxSize, (ulong)res * _m.PageSize - offset);
         return new ExtractResult((long)size, pages, offset, IovIter.Advance(it, size));
+    }
+
+    /// <summary>
+    /// first_iovec_segment: the address of the first iovec byte not yet consumed (segments with nothing left are
+    /// skipped), with maxsize clipped to what is left of that segment. Running off the end is a kernel bug
+    /// (the iterator's count promised bytes that no segment has).
+    /// </summary>
+    private ulong FirstIovecSegment(IterDesc it, ref ulong maxSize)
+    {
+        ulong skip = it.IovOffset;
+        int idx = it.Index;
+        while (idx < it.SegmentCount && it.Iov[idx].Len - skip == 0)
+        {
+            skip = 0;
+            idx++;
+        }
+        if (idx >= it.SegmentCount) throw fx.Fatal(Diag.FirstIovecBug);
+        ulong len = it.Iov[idx].Len - skip;
+        if (maxSize > len) maxSize = len;
+        return it.Iov[idx].Base + skip;
     }
 
     /// <summary>
@@ -155,7 +157,7 @@ public sealed class Extract(MemoryModelRules mm, Effects fx, KernelVariants? var
     /// </summary>
     private ExtractResult ExtractKvecPages(IterDesc it, ulong maxSize, uint maxPages)
     {
-        ulong skip = it.IovOffset, size;
+        ulong skip = it.IovOffset, size = 0; // = 0: a mutant with while (false) must still compile (CS0165)
         while (true)
         {
             if (it.NrSegs == 0) return new ExtractResult(0, [], null, it);
