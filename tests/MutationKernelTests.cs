@@ -516,10 +516,10 @@ public sealed class MutationKernelTests
     // ---------------------------------------------------------------- direct I/O through bounce buffers
 
     /// <summary>A tiny world with one free order-2 block (tiny machines have MAX_PAGE_ORDER 4), checked by the validator.</summary>
-    private static World Bouncing()
+    internal static World Bouncing()
         => Valid(Tiny(user: [0x20, 0x21]) with { Allocator = new PageAllocator([new Folio(0x30, 2)], 2, 4) });
 
-    private static DirectIoOp Io(Bio bio, IterDesc it, params UserWrite[] stores)
+    internal static DirectIoOp Io(Bio bio, IterDesc it, params UserWrite[] stores)
         => new(bio, it, 0x1000, 0x200, stores.ToEqArray(), false, false);
 
     [Fact]

@@ -403,12 +403,18 @@ public sealed class Bounce(MemoryModelRules mm, Effects fx, KernelVariants? vari
         return new(ret, bio, it, submitted, stored, device, ReadIter(entry, entry.Count));
     }
 
-    /// <summary>The bytes the device moves, as a BVEC iterator: bvec 0 of a bounced read; otherwise the bio's bvecs from bi_iter.</summary>
+    /// <summary>
+    /// The bytes the device moves, as a BVEC iterator: bvec 0 of a bounced read; otherwise the bio's bvecs from bi_iter.
+    /// The device walks bi_io_vec by bi_iter alone (bi_idx, bi_bvec_done, bi_size; bi_vcnt is not consulted). A bio
+    /// that owns its table has exactly bi_vcnt bvecs in it; a clone made by bio_iov_bvec_set shares the iterator's
+    /// whole table and keeps whatever bi_vcnt it had (KERNEL-SPEC §3.8), so its table is taken whole. Until the
+    /// mutation run of the bounce part showed the line undecided, a clone with bi_vcnt ≠ 0 was cut to bi_vcnt bvecs.
+    /// </summary>
     private IterDesc DataIter(Bio bio)
     {
         if (_v.Bounce != BounceVariant.None && !bio.Opf.HasFlag(BioOpf.Write))
             return IterDesc.ForBvec([bio.Vecs[0]]) with { Count = bio.Size };
-        var table = bio.Has(BioFlags.Cloned) && bio.Vcnt == 0 ? bio.Vecs : bio.Vecs.Take(bio.Vcnt);
+        var table = bio.Has(BioFlags.Cloned) ? bio.Vecs : bio.Vecs.Take(bio.Vcnt);
         return IterDesc.ForBvec(table) with { Index = bio.Idx, IovOffset = bio.Done, Count = bio.Size };
     }
 
