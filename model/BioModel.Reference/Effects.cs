@@ -44,12 +44,6 @@ public sealed class Effects
         else _pins[pfn] = n;
     }
 
-    public void SetPins(ulong pfn, long n)
-    {
-        if (n == 0) _pins.Remove(pfn);
-        else _pins[pfn] = n;
-    }
-
     public EqArray<PinCount> PinTable() => _pins.Select(kv => new PinCount(kv.Key, kv.Value)).ToEqArray();
 
     // ---------------------------------------------------------------- memory over time (direct_io)
