@@ -8,7 +8,9 @@
 Several reports (the parts of `scripts/mutation.sh --part`) are merged into one: a mutant (file, position,
 mutator, replacement) takes its status from the report that tested it, i.e. the one where it is not "Removed by
 mutate filter"; a mutant that two reports tested with different results is an error (the parts overlap), and
-so is a report of another project or of other source text.
+so is a report of another project, or two reports that tested one file on different texts of it. A report that
+did not test a file may have run on another text of it (the model changed between the parts' runs): that is
+allowed, and the summary says so in a note.
 
 Prints, per file and in total: killed, timeout, survived, no coverage, ignored (with the reasons given in
 the source's `// Stryker disable` comments), compile errors, and the mutation score as Stryker computes it,
@@ -48,38 +50,57 @@ def mkey(m):
     return (st["line"], st["column"], en["line"], en["column"], m["mutatorName"], m.get("replacement") or "")
 
 
+def tested(f):
+    """Whether a report tested any mutant of this file (rather than leaving every one to another part)."""
+    return any(m.get("statusReason") != FILTERED and m["status"] != "CompileError" for m in f["mutants"])
+
+
 def merge(reports):
-    """One report from the parts: per file, each mutant from the part that tested it."""
+    """One report from the parts: per file, each mutant from the part that tested it.
+
+    A file's mutants come from the reports that tested it; they must all have run on the same text of it. A report
+    that did not test the file may have run on another text of it (the model changed between two parts' runs):
+    that is allowed and listed in `notes`, since such a part's own mutants were still tested against that text.
+    """
+    names = a.report
     base = reports[0]
-    index = {path: {mkey(m): m for m in f["mutants"]} for path, f in base["files"].items()}
-    for name, other in zip(a.report[1:], reports[1:]):
+    for name, other in zip(names[1:], reports[1:]):
         if set(other["files"]) != set(base["files"]):
-            sys.exit(f"{name}: its files differ from {a.report[0]}'s (another project, or another commit?)")
-        for path, f in other["files"].items():
-            if f["source"] != base["files"][path]["source"]:
-                sys.exit(f"{name}: {path} differs from its text in {a.report[0]} (the parts ran at different commits)")
-            mine = index[path]
-            for m in f["mutants"]:
+            sys.exit(f"{name}: its files differ from {names[0]}'s (another project?)")
+    notes = []
+    for path in base["files"]:
+        texts = [rep["files"][path]["source"] for rep in reports]
+        owners = [i for i, rep in enumerate(reports) if tested(rep["files"][path])]
+        owner_texts = {texts[i] for i in owners}
+        if len(owner_texts) > 1:
+            sys.exit(f"{path} was tested in {', '.join(names[i] for i in owners)} on different texts of it (the parts ran at different commits)")
+        text = owner_texts.pop() if owner_texts else texts[0]
+        same = [i for i in range(len(reports)) if texts[i] == text]
+        for i in range(len(reports)):
+            if texts[i] != text:
+                notes.append(f"{names[i]} ran with another text of {path.split('/model/')[-1]} than the part that tested it")
+        index = {}
+        for i in same:
+            for m in reports[i]["files"][path]["mutants"]:
                 k = mkey(m)
-                if m.get("statusReason") == FILTERED:
+                cur = index.get(k)
+                if cur is None or (cur.get("statusReason") == FILTERED and m.get("statusReason") != FILTERED):
+                    index[k] = m
+                elif m.get("statusReason") == FILTERED:
                     continue
-                cur = mine.get(k)
-                if cur is None or cur.get("statusReason") == FILTERED:
-                    mine[k] = m
                 elif cur["status"] != m["status"] and "CompileError" not in (cur["status"], m["status"]):
-                    sys.exit(f"{name}: {path} line {k[0]} {k[4]} was tested in two parts ({cur['status']}, {m['status']})")
-    for path, f in base["files"].items():
-        f["mutants"] = list(index[path].values())
+                    sys.exit(f"{names[i]}: {path} line {k[0]} {k[4]} was tested in two parts ({cur['status']}, {m['status']})")
+        base["files"][path] = dict(reports[same[0]]["files"][path], mutants=list(index.values()))
     left = 0
     for f in base["files"].values():
         for m in f["mutants"]:
             if m.get("statusReason") == FILTERED:
                 m["status"] = "NotRun"  # in no part given: its part has not run (or a focused run left it out)
                 left += 1
-    return base, left
+    return base, left, notes
 
 
-r, not_run = merge([json.load(open(p, encoding="utf-8-sig")) for p in a.report])
+r, not_run, merge_notes = merge([json.load(open(p, encoding="utf-8-sig")) for p in a.report])
 COLS = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "CompileError", "RuntimeError"] + (["NotRun"] if not_run else [])
 per_file = {}
 undetected = []
@@ -116,6 +137,8 @@ if a.note:
     out.append(a.note + "\n")
 out.append(f"Produced by `{a.command}`; this file by `scripts/mutation-summary.py` from the JSON report"
            + (f"s of {len(a.report)} parts, merged.\n" if len(a.report) > 1 else ".\n"))
+for note in merge_notes:
+    out.append(f"Note: {note}.\n")
 if not_run:
     out.append(f"**Incomplete: {not_run} mutants were tested in none of the reports given** (column NotRun: their part "
                "has not run yet); the score below is over the mutants that were tested.\n")
