@@ -11,6 +11,10 @@
 #   scripts/mutation.sh                     both projects (Optimized took 88 min on 2 cores at fc7da3a; a Reference run
 #                                           at 78fc9f6 was stopped unfinished after 2 h: run it overnight)
 #   scripts/mutation.sh BioModel.Optimized  one project
+#   scripts/mutation.sh --mutate '**/Bounce.cs{330..330}' [--mutate …] BioModel.Reference
+#                                           a focused run over the given Stryker mutate patterns (a file, or lines of
+#                                           it as {first..last}), reports to mutation/<project>/focused/: checks that
+#                                           new tests kill the survivors of an earlier run, without a full run
 #   scripts/mutation.sh --part bounce BioModel.Reference
 #                                           one part of a project (its files below), reports to
 #                                           mutation/<project>/<part>/; a full Reference run takes more than the 2 h
@@ -30,8 +34,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 part=""
-if [ "${1:-}" = "--part" ]; then part=${2:?--part needs a name}; shift 2; fi
+focus=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --part) part=${2:?--part needs a name}; shift 2 ;;
+    --mutate) focus+=("${2:?--mutate needs a pattern}"); shift 2 ;;
+    *) break ;;
+  esac
+done
 projects=("$@")
+if [ ${#focus[@]} -gt 0 ]; then
+  [ -z "$part" ] || { echo "--mutate and --part do not go together" >&2; exit 2; }
+  [ ${#projects[@]} -eq 1 ] || { echo "--mutate takes exactly one project" >&2; exit 2; }
+fi
 # The parts, once: "project:part" -> its files (the list at the top of this script says the same).
 declare -A PARTS=(
   [BioModel.Reference:bounce]="Bounce.cs Effects.cs"
@@ -66,16 +81,25 @@ for p in "${projects[@]}"; do
   echo "== mutation testing $p (scratch copy $work)"
   SECONDS=0
   config=../stryker-config.json dest="$root/mutation/$p"
-  if [ -n "$part" ]; then
-    # stryker-config.json with a "mutate" list of the part's files
-    python3 - $(part_files "$p" "$part") >stryker-part.json <<'PY'
+  if [ -n "$part" ] || [ ${#focus[@]} -gt 0 ]; then
+    # stryker-config.json with a "mutate" list: the part's files, or the --mutate patterns as given
+    if [ -n "$part" ]; then
+      globs=()
+      for f in $(part_files "$p" "$part"); do globs+=("**/$f"); done
+      dest="$root/mutation/$p/$part"
+      echo "== part $part: $(part_files "$p" "$part")"
+    else
+      globs=("${focus[@]}")
+      dest="$root/mutation/$p/focused"
+      echo "== focused: ${focus[*]}"
+    fi
+    python3 - "${globs[@]}" >stryker-part.json <<'PY'
 import json, sys
 c = json.load(open("stryker-config.json"))
-c["stryker-config"]["mutate"] = ["**/" + f for f in sys.argv[1:]]
+c["stryker-config"]["mutate"] = sys.argv[1:]
 print(json.dumps(c, indent=2))
 PY
-    config=../stryker-part.json dest="$root/mutation/$p/$part"
-    echo "== part $part: $(part_files "$p" "$part")"
+    config=../stryker-part.json
   fi
   (cd tests && dotnet stryker --skip-version-check -f "$config" -p "$p.csproj" -O "$work/out/$p") || rc=1
   echo "== $p${part:+ part $part}: ${SECONDS}s"
