@@ -63,6 +63,10 @@ def merge(reports):
     that is allowed and listed in `notes`, since such a part's own mutants were still tested against that text.
     """
     names = a.report
+    # Each run mutates its own scratch copy (mutation.sh), so the same file has another absolute path in each
+    # report: files are matched by their path under model/.
+    for rep in reports:
+        rep["files"] = {path.replace("\\", "/").split("/model/")[-1]: f for path, f in rep["files"].items()}
     base = reports[0]
     for name, other in zip(names[1:], reports[1:]):
         if set(other["files"]) != set(base["files"]):
@@ -78,7 +82,7 @@ def merge(reports):
         same = [i for i in range(len(reports)) if texts[i] == text]
         for i in range(len(reports)):
             if texts[i] != text:
-                notes.append(f"{names[i]} ran with another text of {path.split('/model/')[-1]} than the part that tested it")
+                notes.append(f"{names[i]} ran with another text of {path} than the part that tested it")
         index = {}
         for i in same:
             for m in reports[i]["files"][path]["mutants"]:
