@@ -6,8 +6,8 @@ using static BioModel.Tests.TestWorlds;
 namespace BioModel.Tests;
 
 /// <summary>
-/// Cases the first mutation run over the reference model's bounce part (Bounce.cs and Effects.cs, scripts/mutation.sh
-/// --part bounce) showed no test decided: the dirty marking of a zero-copy read (variant bounce/none), a
+/// Cases the first mutation runs over the reference model's parts (scripts/mutation.sh --part bounce and --part
+/// extract) showed no test decided: iov_iter_extract_bvecs entered with no room (nr_vecs == max_vecs), the dirty marking of a zero-copy read (variant bounce/none), a
 /// zero-length user bvec of a bounced read completed with mark_dirty, and the bvec table the device walks for a bio
 /// that bio_iov_bvec_set turned into a clone. Mainline cases run in both models (the outcomes must be equal); the
 /// bounce/none ones exist in the reference model only (the optimized implementation is mainline). Values worked out
@@ -75,5 +75,20 @@ public sealed class MutationReferenceTests
         Assert.True(o.Bio.Has(BioFlags.Cloned));
         Assert.Equal(0x400, o.Device.Length);
         Assert.Equal(o.Submitted, o.Device);
+    }
+
+    [Fact]
+    public void Extracting_bvecs_with_no_room_on_entry_is_reported_as_no_room_not_as_a_wrapped_count()
+    {
+        // nr_vecs == max_vecs == 1: entries_left is 0 without wrapping, so the breach is "no room", not "nr_vecs above
+        // max_vecs". want_pages_array then asks for 0 pages (WARN) and the UBUF extraction gives -ENOMEM; the entry's
+        // bvec is left as it was and nothing is pinned.
+        var entry = new BvecDesc(0x30, 0x200, 0);
+        var o = RunBoth(Tiny(user: [0x20]), new ExtractBvecsOp(Ubuf(0, 0x200), [entry], 1, 0x200, 0, false));
+        Assert.Equal([Diag.ExtractNoRoom(1)], o.Violations);
+        Assert.Equal([Diag.WantPagesZero], o.Warnings);
+        Assert.Equal([-Errno.ENOMEM], o.Returns);
+        Assert.Equal([entry], o.Bvecs);
+        Assert.Empty(o.Pins);
     }
 }
