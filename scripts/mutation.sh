@@ -26,10 +26,11 @@
 #   BioModel.Reference: bounce = Bounce.cs Effects.cs; extract = Extract.cs; iter = IovIter.cs NumPagesContiguous.cs;
 #                       bio = BioAdd.cs BioIov.cs; rules = MemoryModelRules.cs ReferenceModel.cs;
 #                       variants = KernelVariants.cs
-#   (bounce alone, 270 mutants to test, was still running after 2 h 13 min at fb90593 and was stopped; that run
-#   built the tests in Debug, stryker-config.json now asks for Release, about 2.3x faster on the initial test run)
+#   (at 2f6e094 in Release on 2 cores: bounce 270 mutants tested in 60 min, extract 245 in 62 min)
 #
 # Exits non-zero when a project's score is below the break threshold. Not part of .ci/run (too long for it).
+# Do not edit this script while a run is going: bash reads it as it runs (an edit during the extract run broke its
+# last lines; the reports had been copied by then).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
