@@ -11,10 +11,11 @@
 #   scripts/mutation.sh                     both projects (Optimized took 88 min on 2 cores at fc7da3a; a Reference run
 #                                           at 78fc9f6 was stopped unfinished after 2 h: run it overnight)
 #   scripts/mutation.sh BioModel.Optimized  one project
-#   scripts/mutation.sh --mutate '**/Bounce.cs{330..330}' [--mutate …] BioModel.Reference
-#                                           a focused run over the given Stryker mutate patterns (a file, or lines of
-#                                           it as {first..last}), reports to mutation/<project>/focused/: checks that
-#                                           new tests kill the survivors of an earlier run, without a full run
+#   scripts/mutation.sh --lines Bounce.cs:330-332 [--lines …] [--mutate PATTERN …] BioModel.Reference
+#                                           a focused run over those lines of the project's files (--lines; converted
+#                                           to Stryker.NET's {start..end}, which counts characters, not lines) or raw
+#                                           Stryker mutate patterns (--mutate), reports to mutation/<project>/focused/:
+#                                           checks that new tests kill the survivors of an earlier run, without a full run
 #   scripts/mutation.sh --part bounce BioModel.Reference
 #                                           one part of a project (its files below), reports to
 #                                           mutation/<project>/<part>/; a full Reference run takes more than the 2 h
@@ -36,16 +37,38 @@ cd "$(dirname "$0")/.."
 root=$PWD
 part=""
 focus=()
+lines=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --part) part=${2:?--part needs a name}; shift 2 ;;
     --mutate) focus+=("${2:?--mutate needs a pattern}"); shift 2 ;;
+    --lines) lines+=("${2:?--lines needs FILE:FIRST-LAST}"); shift 2 ;;
     *) break ;;
   esac
 done
 projects=("$@")
+# --lines FILE:FIRST-LAST: Stryker.NET's {a..b} spans are character positions in the file, not lines; convert.
+for spec in "${lines[@]}"; do
+  [ ${#projects[@]} -eq 1 ] || { echo "--lines takes exactly one project" >&2; exit 2; }
+  focus+=("$(python3 - "model/${projects[0]}" "$spec" <<'PY'
+import re, sys
+root, spec = sys.argv[1], sys.argv[2]
+m = re.fullmatch(r"([^:]+):(\d+)-(\d+)", spec)
+if not m: sys.exit(f"--lines {spec}: give FILE:FIRST-LAST, e.g. Bounce.cs:330-332")
+name, first, last = m.group(1), int(m.group(2)), int(m.group(3))
+try:
+    text = open(f"{root}/{name}", encoding="utf-8-sig").read()
+except OSError as e:
+    sys.exit(f"--lines {spec}: {e}")
+starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+if not 1 <= first <= last <= len(starts): sys.exit(f"--lines {spec}: {name} has {len(starts)} lines")
+end = starts[last] - 1 if last < len(starts) else len(text)
+print(f"**/{name}{{{starts[first - 1]}..{end}}}")
+PY
+)") || exit 2
+done
 if [ ${#focus[@]} -gt 0 ]; then
-  [ -z "$part" ] || { echo "--mutate and --part do not go together" >&2; exit 2; }
+  [ -z "$part" ] || { echo "--mutate/--lines and --part do not go together (focus: ${focus[*]})" >&2; exit 2; }
   [ ${#projects[@]} -eq 1 ] || { echo "--mutate takes exactly one project" >&2; exit 2; }
 fi
 # The parts, once: "project:part" -> its files (the list at the top of this script says the same).
