@@ -6,12 +6,12 @@ using static BioModel.Tests.TestWorlds;
 namespace BioModel.Tests;
 
 /// <summary>
-/// Cases the first mutation runs over the reference model's parts (scripts/mutation.sh --part bounce and --part
-/// extract) showed no test decided: iov_iter_extract_bvecs entered with no room (nr_vecs == max_vecs), the dirty marking of a zero-copy read (variant bounce/none), a
-/// zero-length user bvec of a bounced read completed with mark_dirty, and the bvec table the device walks for a bio
-/// that bio_iov_bvec_set turned into a clone. Mainline cases run in both models (the outcomes must be equal); the
-/// bounce/none ones exist in the reference model only (the optimized implementation is mainline). Values worked out
-/// by hand.
+/// Cases the first mutation run over the reference model's bounce part (scripts/mutation.sh --part bounce) showed no
+/// test decided: the dirty marking of a zero-copy read (variant bounce/none), a zero-length user bvec of a bounced
+/// read completed with mark_dirty, and the bvec table the device walks for a bio that bio_iov_bvec_set turned into a
+/// clone; and the one test that names iov_iter_extract_bvecs' no-room breach (nr_vecs == max_vecs). Mainline cases
+/// run in both models (the outcomes must be equal); the bounce/none ones exist in the reference model only (the
+/// optimized implementation is mainline). Values worked out by hand.
 /// </summary>
 public sealed class MutationReferenceTests
 {
