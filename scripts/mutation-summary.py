@@ -4,6 +4,7 @@
     scripts/mutation-summary.py mutation/BioModel.Optimized/mutation-report.json [--title T] [--command C]
         [--reviewed docs/mutation-reviewed.tsv]
     scripts/mutation-summary.py mutation/BioModel.Reference/*/mutation-report.json ...
+    scripts/mutation-summary.py docs/mutation-parts/BioModel.Reference-*.json.gz ...   (the committed part reports)
 
 Several reports (the parts of `scripts/mutation.sh --part`) are merged into one: a mutant (file, position,
 mutator, replacement) takes its status from the report that tested it, i.e. the one where it is not "Removed by
@@ -104,7 +105,15 @@ def merge(reports):
     return base, left, notes
 
 
-r, not_run, merge_notes = merge([json.load(open(p, encoding="utf-8-sig")) for p in a.report])
+def load(path):
+    """A report as Stryker wrote it, or gzipped (the part reports kept under docs/mutation-parts/)."""
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig") as fh:
+        return json.load(fh)
+
+
+r, not_run, merge_notes = merge([load(p) for p in a.report])
 COLS = ["Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "CompileError", "RuntimeError"] + (["NotRun"] if not_run else [])
 per_file = {}
 undetected = []
