@@ -18,7 +18,7 @@ public sealed class MutationReferenceTests
     private static Outcome RunVariant(Variant v, World w, Operation op) => new ReferenceModel(v.Kernel, v.Id).Run(w, op);
 
     private static DirectIoOp Read(Bio bio, IterDesc it, bool ioError, bool markDirty)
-        => new(bio, it, 0x1000, 0x200, [], ioError, markDirty);
+        => Io(bio, it) with { IoError = ioError, MarkDirty = markDirty };
 
     [Fact]
     public void A_zero_copy_read_with_mark_dirty_dirties_the_folio_of_every_user_page_it_filled()
@@ -68,7 +68,7 @@ public sealed class MutationReferenceTests
         // bi_io_vec by bi_iter alone, so it reads all 0x400 bytes of both bvecs, not just the first bi_vcnt.
         var it = IterDesc.ForBvec([new BvecDesc(0x10, 0x200, 0), new BvecDesc(0x11, 0x200, 0)]);
         var bio = Bio.With(4, new BvecDesc(0x12, 0x200, 0));
-        var o = RunVariant(Variants.BounceNone, Bouncing(), new DirectIoOp(bio, it, 0x1000, 0x200, [], false, false));
+        var o = RunVariant(Variants.BounceNone, Bouncing(), Io(bio, it));
         Assert.Equal([0L], o.Returns);
         Assert.Equal([Diag.BvecSetHasVecs], o.Warnings);
         Assert.Equal(1, o.Bio!.Vcnt);
